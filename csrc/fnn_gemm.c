@@ -1,0 +1,24 @@
+/* GEMM entry points for float and double; see fnn_gemm_tmpl.h. */
+#include "fnn_internal.h"
+
+#define REAL float
+#define SFX(name) name##_f32
+#define KT_MR(kt) ((kt)->mr_f32)
+#define KT_NR(kt) ((kt)->nr_f32)
+#define KT_UKERNEL(kt) ((kt)->gemm_f32)
+#define KT_UKERNEL_T fnn_ukernel_f32
+#include "fnn_gemm_tmpl.h"
+#undef REAL
+#undef SFX
+#undef KT_MR
+#undef KT_NR
+#undef KT_UKERNEL
+#undef KT_UKERNEL_T
+
+#define REAL double
+#define SFX(name) name##_f64
+#define KT_MR(kt) ((kt)->mr_f64)
+#define KT_NR(kt) ((kt)->nr_f64)
+#define KT_UKERNEL(kt) ((kt)->gemm_f64)
+#define KT_UKERNEL_T fnn_ukernel_f64
+#include "fnn_gemm_tmpl.h"

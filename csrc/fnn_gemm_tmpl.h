@@ -1,0 +1,192 @@
+/*
+ * GEMM for one element type: the naive reference, a direct path for very
+ * few rows, and the blocked driver with the five loops of BLIS.
+ *
+ * Expects: REAL, SFX(name). Contract of every entry point:
+ *   C[m,n] := alpha * op(A)[m,k] * op(B)[k,n] + beta * C, row-major.
+ */
+
+/* Element (i, p) of op(A) and (p, j) of op(B). */
+#define OPA(i, p) (transa ? A[(p) * lda + (i)] : A[(i) * lda + (p)])
+#define OPB(p, j) (transb ? B[(j) * ldb + (p)] : B[(p) * ldb + (j)])
+
+void SFX(fnn_gemm_ref)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb,
+                       REAL beta, REAL *C, ptrdiff_t ldc)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            REAL sum = 0;
+            for (ptrdiff_t p = 0; p < k; p++)
+                sum += OPA(i, p) * OPB(p, j);
+            REAL c = alpha * sum;
+            C[i * ldc + j] = beta != 0 ? c + beta * C[i * ldc + j] : c;
+        }
+    }
+}
+
+/* C := beta * C, never reading C when beta == 0. */
+static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t ldc)
+{
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++)
+            C[i * ldc + j] = beta != 0 ? beta * C[i * ldc + j] : 0;
+}
+
+/* Direct path for a few rows, where packing B would cost more than the
+ * multiply: each row of C is a sum of rows of op(B) (or of dot products
+ * when B is transposed), reduced over p in order. */
+static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
+                           ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        REAL *c = C + i * ldc;
+        if (transb) {
+            for (ptrdiff_t j = 0; j < n; j++) {
+                const REAL *bj = B + j * ldb;
+                REAL sum = 0;
+                for (ptrdiff_t p = 0; p < k; p++)
+                    sum += OPA(i, p) * bj[p];
+                row[j] = sum;
+            }
+        } else {
+            for (ptrdiff_t j = 0; j < n; j++)
+                row[j] = 0;
+            for (ptrdiff_t p = 0; p < k; p++) {
+                const REAL a = OPA(i, p);
+                const REAL *restrict bp = B + p * ldb;
+                for (ptrdiff_t j = 0; j < n; j++)
+                    row[j] += a * bp[j];
+            }
+        }
+        for (ptrdiff_t j = 0; j < n; j++)
+            c[j] = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
+    }
+}
+
+/* Pack op(A)[i0:i0+mr, p0:p0+kc] column by column into Ap (kc x MR),
+ * padding rows past mr with zeros. */
+static void SFX(pack_a_mrxkc)(REAL *restrict Ap, int MR, int transa, const REAL *A, ptrdiff_t lda,
+                              ptrdiff_t i0, int mr, ptrdiff_t p0, ptrdiff_t kc)
+{
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        for (int i = 0; i < mr; i++)
+            Ap[p * MR + i] = OPA(i0 + i, p0 + p);
+        for (int i = mr; i < MR; i++)
+            Ap[p * MR + i] = 0;
+    }
+}
+
+/* Pack op(B)[p0:p0+kc, j0:j0+nr] row by row into Bp (kc x NR), padding
+ * columns past nr with zeros. */
+static void SFX(pack_b_kcxnr)(REAL *restrict Bp, int NR, int transb, const REAL *B, ptrdiff_t ldb,
+                              ptrdiff_t p0, ptrdiff_t kc, ptrdiff_t j0, int nr)
+{
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        for (int j = 0; j < nr; j++)
+            Bp[p * NR + j] = OPB(p0 + p, j0 + j);
+        for (int j = nr; j < NR; j++)
+            Bp[p * NR + j] = 0;
+    }
+}
+
+#define GEMM_KC 256
+#define GEMM_MC_TILES 24  /* MC = 24 * MR rows of A per packed block */
+#define GEMM_NC_TILES 128 /* NC = 128 * NR columns of B per packed block */
+#define GEMM_DIRECT_ROWS 2
+
+void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
+                   const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
+                   REAL *C, ptrdiff_t ldc)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0 || alpha == 0) {
+        SFX(scale_c)(m, n, beta, C, ldc);
+        return;
+    }
+
+    const fnn_kernel_table *kt = fnn_kernels();
+    const int MR = KT_MR(kt), NR = KT_NR(kt);
+    const KT_UKERNEL_T ukernel = KT_UKERNEL(kt);
+    const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
+    const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
+    const int nt = fnn_threads_for(2.0 * (double)m * (double)n * (double)k);
+
+    /* buffers: packed blocks of A (MC x KC) and B (KC x NC), sized to the problem */
+    ptrdiff_t mc_max = m < MC ? ((m + MR - 1) / MR) * MR : MC;
+    ptrdiff_t nc_max = n < NC ? ((n + NR - 1) / NR) * NR : NC;
+    ptrdiff_t kc_max = k < KC ? k : KC;
+    if (m <= GEMM_DIRECT_ROWS) {
+        REAL *row = fnn_aligned_alloc((size_t)n * sizeof(REAL));
+        if (row) {
+            SFX(gemm_rows)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc);
+            fnn_aligned_free(row);
+            return;
+        }
+    }
+    REAL *Ap = fnn_aligned_alloc((size_t)(mc_max * kc_max) * sizeof(REAL));
+    REAL *Bp = fnn_aligned_alloc((size_t)(kc_max * nc_max) * sizeof(REAL));
+    if (!Ap || !Bp) {
+        /* NOTE: out of memory for the packed blocks; the reference loop
+         * needs none and gives the same result up to rounding. */
+        fnn_aligned_free(Ap);
+        fnn_aligned_free(Bp);
+        SFX(fnn_gemm_ref)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    fnn_note_parallel(nt);
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    for (ptrdiff_t jc = 0; jc < n; jc += NC) {                 /* loop 5: jc */
+        const ptrdiff_t nc = n - jc < NC ? n - jc : NC;
+        const ptrdiff_t n_jr = (nc + NR - 1) / NR;
+        for (ptrdiff_t pc = 0; pc < k; pc += KC) {             /* loop 4: pc */
+            const ptrdiff_t kc = k - pc < KC ? k - pc : KC;
+            const REAL beta_pc = pc == 0 ? beta : (REAL)1;
+
+#pragma omp for schedule(static)
+            for (ptrdiff_t jr = 0; jr < n_jr; jr++) {
+                const ptrdiff_t j0 = jc + jr * NR;
+                const int nr = (int)(n - j0 < NR ? n - j0 : NR);
+                SFX(pack_b_kcxnr)(Bp + jr * NR * kc, NR, transb, B, ldb, pc, kc, j0, nr);
+            }
+
+            for (ptrdiff_t ic = 0; ic < m; ic += MC) {         /* loop 3: ic */
+                const ptrdiff_t mc = m - ic < MC ? m - ic : MC;
+                const ptrdiff_t n_ir = (mc + MR - 1) / MR;
+
+#pragma omp for schedule(static)
+                for (ptrdiff_t ir = 0; ir < n_ir; ir++) {
+                    const ptrdiff_t i0 = ic + ir * MR;
+                    const int mr = (int)(m - i0 < MR ? m - i0 : MR);
+                    SFX(pack_a_mrxkc)(Ap + ir * MR * kc, MR, transa, A, lda, i0, mr, pc, kc);
+                }
+
+                /* loops 2 and 1 (jr, ir) as one range of micro-tiles; each
+                 * tile of C belongs to one thread, so the sum over p runs
+                 * in the same order for any thread count */
+#pragma omp for schedule(static)
+                for (ptrdiff_t t = 0; t < n_jr * n_ir; t++) {
+                    const ptrdiff_t jr = t / n_ir, ir = t % n_ir;
+                    const ptrdiff_t i0 = ic + ir * MR, j0 = jc + jr * NR;
+                    const int mr = (int)(m - i0 < MR ? m - i0 : MR);
+                    const int nr = (int)(n - j0 < NR ? n - j0 : NR);
+                    ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
+                            C + i0 * ldc + j0, ldc, mr, nr);
+                }
+            }
+        }
+    }
+
+    fnn_aligned_free(Ap);
+    fnn_aligned_free(Bp);
+}
+
+#undef OPA
+#undef OPB
+#undef GEMM_KC
+#undef GEMM_MC_TILES
+#undef GEMM_NC_TILES
+#undef GEMM_DIRECT_ROWS

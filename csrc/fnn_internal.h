@@ -1,0 +1,57 @@
+/* Declarations shared by the C sources of fastnn; not part of the public API. */
+#ifndef FNN_INTERNAL_H
+#define FNN_INTERNAL_H
+
+#include "fastnn.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Alignment of every buffer fastnn allocates: one cache line, and the width
+ * of an AVX-512 register. */
+#define FNN_ALIGN 64
+
+void *fnn_aligned_alloc(size_t bytes);
+void fnn_aligned_free(void *p);
+
+/* Records that a parallel region with more than one thread ran, which makes
+ * a later forked child run serially. */
+void fnn_note_parallel(int nthreads);
+
+/* Below this many floating-point operations a kernel stays on one thread:
+ * starting a team costs a few microseconds. */
+#define FNN_PARALLEL_MIN_FLOPS 200000.0
+
+/*
+ * GEMM micro-kernel contract (see csrc/README.md):
+ *   C[i][j] := alpha * sum_p Ap[p*MR + i] * Bp[p*NR + j] + beta * C[i][j]
+ * for i < m <= MR and j < n <= NR. Ap is an MR-row sliver of A packed
+ * column by column, Bp an NR-column sliver of B packed row by row, both
+ * zero-padded to full width. C is not read when beta == 0.
+ */
+typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, const float *Bp,
+                                float beta, float *C, ptrdiff_t ldc, int m, int n);
+typedef void (*fnn_ukernel_f64)(ptrdiff_t kc, double alpha, const double *Ap, const double *Bp,
+                                double beta, double *C, ptrdiff_t ldc, int m, int n);
+
+/* Kernels and blocksizes of one ISA. */
+typedef struct {
+    fnn_ukernel_f32 gemm_f32;
+    int mr_f32, nr_f32;
+    fnn_ukernel_f64 gemm_f64;
+    int mr_f64, nr_f64;
+} fnn_kernel_table;
+
+extern const fnn_kernel_table fnn_kernels_scalar;
+#if defined(FNN_HAVE_AVX2)
+extern const fnn_kernel_table fnn_kernels_avx2;
+#endif
+#if defined(FNN_HAVE_AVX512)
+extern const fnn_kernel_table fnn_kernels_avx512;
+#endif
+
+/* The table chosen by fnn_isa_select (or detection at first use). */
+const fnn_kernel_table *fnn_kernels(void);
+
+#endif /* FNN_INTERNAL_H */

@@ -1,0 +1,159 @@
+/* Network setup and the dtype dispatch of the network entry points. */
+#include "fnn_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REAL float
+#define SFX(name) name##_f32
+#include "fnn_net_tmpl.h"
+#undef REAL
+#undef SFX
+
+#define REAL double
+#define SFX(name) name##_f64
+#include "fnn_net_tmpl.h"
+#undef REAL
+#undef SFX
+
+fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
+                        int output, int dtype)
+{
+    memset(net, 0, sizeof(*net));
+    if (n_layers < 1 || (dtype != FNN_FLOAT32 && dtype != FNN_FLOAT64) || output < 0 ||
+        output >= FNN_OUT_COUNT)
+        return FNN_EINVAL;
+    for (int l = 0; l <= n_layers; l++)
+        if (sizes[l] < 1)
+            return FNN_EINVAL;
+    for (int l = 0; l < n_layers - 1; l++)
+        if (activation[l] < 0 || activation[l] >= FNN_ACT_COUNT)
+            return FNN_EINVAL;
+
+    net->sizes = malloc((size_t)(n_layers + 1) * sizeof(int));
+    net->activation = malloc((size_t)(n_layers > 1 ? n_layers - 1 : 1) * sizeof(int));
+    net->w_offset = malloc((size_t)n_layers * sizeof(ptrdiff_t));
+    net->b_offset = malloc((size_t)n_layers * sizeof(ptrdiff_t));
+    if (!net->sizes || !net->activation || !net->w_offset || !net->b_offset) {
+        fnn_net_free(net);
+        return FNN_ENOMEM;
+    }
+    net->n_layers = n_layers;
+    net->dtype = dtype;
+    net->output = output;
+    memcpy(net->sizes, sizes, (size_t)(n_layers + 1) * sizeof(int));
+    if (n_layers > 1)
+        memcpy(net->activation, activation, (size_t)(n_layers - 1) * sizeof(int));
+
+    /* flat layout: W_0, b_0, W_1, b_1, ... */
+    ptrdiff_t offset = 0;
+    for (int l = 0; l < n_layers; l++) {
+        net->w_offset[l] = offset;
+        offset += (ptrdiff_t)sizes[l] * sizes[l + 1];
+        net->b_offset[l] = offset;
+        offset += sizes[l + 1];
+        if (sizes[l + 1] > net->max_width)
+            net->max_width = sizes[l + 1];
+    }
+    net->n_params = offset;
+    return FNN_OK;
+}
+
+void fnn_net_free(fnn_net *net)
+{
+    free(net->sizes);
+    free(net->activation);
+    free(net->w_offset);
+    free(net->b_offset);
+    memset(net, 0, sizeof(*net));
+}
+
+fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_t rows)
+{
+    if (rows <= ws->rows)
+        return FNN_OK;
+    fnn_workspace_free(ws);
+
+    const size_t elem = net->dtype == FNN_FLOAT32 ? sizeof(float) : sizeof(double);
+    ptrdiff_t act_width = 0;
+    for (int l = 1; l <= net->n_layers; l++)
+        act_width += net->sizes[l];
+    ws->acts = fnn_aligned_alloc((size_t)(rows * act_width) * elem);
+    ws->delta = fnn_aligned_alloc((size_t)(2 * rows * net->max_width) * elem);
+    ws->xbatch = fnn_aligned_alloc((size_t)(rows * net->sizes[0]) * elem);
+    ws->ybatch = fnn_aligned_alloc((size_t)(rows * net->sizes[net->n_layers]) * elem);
+    ws->wbatch = fnn_aligned_alloc((size_t)rows * elem);
+    if (!ws->acts || !ws->delta || !ws->xbatch || !ws->ybatch || !ws->wbatch) {
+        fnn_workspace_free(ws);
+        return FNN_ENOMEM;
+    }
+    ws->rows = rows;
+    return FNN_OK;
+}
+
+void fnn_workspace_free(fnn_workspace *ws)
+{
+    fnn_aligned_free(ws->acts);
+    fnn_aligned_free(ws->delta);
+    fnn_aligned_free(ws->xbatch);
+    fnn_aligned_free(ws->ybatch);
+    fnn_aligned_free(ws->wbatch);
+    memset(ws, 0, sizeof(*ws));
+}
+
+const void *fnn_net_logits(const fnn_net *net, const fnn_workspace *ws)
+{
+    if (net->dtype == FNN_FLOAT32)
+        return layer_out_f32(net, ws, net->n_layers - 1);
+    return layer_out_f64(net, ws, net->n_layers - 1);
+}
+
+fnn_status fnn_net_forward(const fnn_net *net, fnn_workspace *ws, const void *params,
+                           const void *X, ptrdiff_t n, ptrdiff_t ldx)
+{
+    if (n > ws->rows)
+        return FNN_EINVAL;
+    if (net->dtype == FNN_FLOAT32)
+        net_forward_f32(net, ws, params, X, n, ldx);
+    else
+        net_forward_f64(net, ws, params, X, n, ldx);
+    return FNN_OK;
+}
+
+double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *params, void *grads,
+                        const void *X, ptrdiff_t ldx, const void *Y, const void *w,
+                        ptrdiff_t n, double alpha)
+{
+    if (n > ws->rows || n <= 0)
+        return NAN;
+    if (net->dtype == FNN_FLOAT32)
+        return net_backward_f32(net, ws, params, grads, X, ldx, Y, w, n, alpha);
+    return net_backward_f64(net, ws, params, grads, X, ldx, Y, w, n, alpha);
+}
+
+fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,
+                                 void *params, void *grads, void *state1, void *state2,
+                                 const void *X, const void *Y, const void *w,
+                                 const int64_t *order, ptrdiff_t n, ptrdiff_t batch_size,
+                                 ptrdiff_t first_batch, ptrdiff_t last_batch,
+                                 double alpha, double *loss_sum)
+{
+    if (batch_size <= 0 || batch_size > ws->rows)
+        return FNN_EINVAL;
+    if (net->dtype == FNN_FLOAT32)
+        return net_train_batches_f32(net, ws, opt, params, grads, state1, state2, X, Y, w, order,
+                                     n, batch_size, first_batch, last_batch, alpha, loss_sum);
+    return net_train_batches_f64(net, ws, opt, params, grads, state1, state2, X, Y, w, order, n,
+                                 batch_size, first_batch, last_batch, alpha, loss_sum);
+}
+
+fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X, ptrdiff_t n,
+                           ptrdiff_t ldx, int apply_head, void *out)
+{
+    if (n <= 0)
+        return FNN_OK;
+    if (net->dtype == FNN_FLOAT32)
+        return net_predict_f32(net, params, X, n, ldx, apply_head, out);
+    return net_predict_f64(net, params, X, n, ldx, apply_head, out);
+}

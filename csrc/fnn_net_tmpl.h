@@ -1,0 +1,168 @@
+/*
+ * Forward pass, backward pass, training loop and prediction of a stack of
+ * dense layers, for one element type. Expects: REAL, SFX(name).
+ *
+ * Notation: layer l maps A_{l-1}[n, K] to A_l[n, M] with
+ *   Z_l = A_{l-1} W_l + b_l,  A_l = act(Z_l)   (A_{-1} = X; the last
+ * layer keeps its logits Z, and the output head applies softmax/logistic).
+ */
+
+/* Output of layer l inside ws->acts: layers are stored one after another,
+ * each as a rows x sizes[l+1] block. */
+static REAL *SFX(layer_out)(const fnn_net *net, const fnn_workspace *ws, int l)
+{
+    ptrdiff_t offset = 0;
+    for (int q = 0; q < l; q++)
+        offset += ws->rows * net->sizes[q + 1];
+    return (REAL *)ws->acts + offset;
+}
+
+static int SFX(layer_act)(const fnn_net *net, int l)
+{
+    return l < net->n_layers - 1 ? net->activation[l] : FNN_ACT_IDENTITY;
+}
+
+static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *params,
+                             const REAL *X, ptrdiff_t n, ptrdiff_t ldx)
+{
+    const REAL *in = X;
+    ptrdiff_t ld_in = ldx;
+    for (int l = 0; l < net->n_layers; l++) {
+        const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
+        REAL *out = SFX(layer_out)(net, ws, l);
+        SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
+        SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], SFX(layer_act)(net, l));
+        in = out;
+        ld_in = M;
+    }
+}
+
+/* dW += (alpha / n) W; returns sum W^2 for the loss. */
+static double SFX(add_l2)(REAL *restrict dW, const REAL *restrict W, ptrdiff_t size,
+                          double alpha, ptrdiff_t n)
+{
+    const REAL scale = (REAL)(alpha / (double)n);
+    double sum_sq = 0;
+    for (ptrdiff_t i = 0; i < size; i++) {
+        dW[i] += scale * W[i];
+        sum_sq += (double)W[i] * (double)W[i];
+    }
+    return sum_sq;
+}
+
+static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REAL *params,
+                                REAL *grads, const REAL *X, ptrdiff_t ldx, const REAL *Y,
+                                const REAL *w, ptrdiff_t n, double alpha)
+{
+    const int L = net->n_layers;
+    REAL *delta[2] = {(REAL *)ws->delta, (REAL *)ws->delta + ws->rows * net->max_width};
+
+    /* loss: delta[0] = dLoss/dZ_L from the logits */
+    double loss = SFX(fnn_loss)(delta[0], SFX(layer_out)(net, ws, L - 1), Y, w, n,
+                                net->sizes[L], net->output);
+    int cur = 0;
+    double sum_sq = 0;
+
+    for (int l = L - 1; l >= 0; l--) {
+        const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
+        const REAL *A_in = l == 0 ? X : SFX(layer_out)(net, ws, l - 1);
+        const ptrdiff_t ld_in = l == 0 ? ldx : K;
+        const REAL *W = params + net->w_offset[l];
+        REAL *dW = grads + net->w_offset[l];
+
+        /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
+        SFX(fnn_gemm)(1, 0, K, M, n, 1, A_in, ld_in, delta[cur], M, 0, dW, M);
+        if (alpha != 0)
+            sum_sq += SFX(add_l2)(dW, W, K * M, alpha, n);
+        SFX(fnn_col_sum)(grads + net->b_offset[l], delta[cur], n, M, M);
+
+        /* dA_in = dZ W^T, then dZ_in = dA_in * act'(Z_in) */
+        if (l > 0) {
+            SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
+            SFX(fnn_act_backward)(delta[1 - cur], n, K, K, A_in, net->activation[l - 1]);
+            cur = 1 - cur;
+        }
+    }
+    return loss + 0.5 * alpha * sum_sq / (double)n;
+}
+
+/* Copy rows order[r0 .. r0+rows) of src[., width] into dst. */
+static void SFX(gather_rows)(REAL *restrict dst, const REAL *restrict src, ptrdiff_t width,
+                             const int64_t *order, ptrdiff_t r0, ptrdiff_t rows)
+{
+    for (ptrdiff_t i = 0; i < rows; i++)
+        memcpy(dst + i * width, src + order[r0 + i] * width, (size_t)width * sizeof(REAL));
+}
+
+static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,
+                                         REAL *params, REAL *grads, REAL *state1, REAL *state2,
+                                         const REAL *X, const REAL *Y, const REAL *w,
+                                         const int64_t *order, ptrdiff_t n, ptrdiff_t batch_size,
+                                         ptrdiff_t first_batch, ptrdiff_t last_batch,
+                                         double alpha, double *loss_sum)
+{
+    const ptrdiff_t n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
+    for (ptrdiff_t b = first_batch; b < last_batch; b++) {
+        const ptrdiff_t r0 = b * batch_size;
+        const ptrdiff_t rows = n - r0 < batch_size ? n - r0 : batch_size;
+        if (rows <= 0)
+            break;
+
+        /* the batch: rows in `order`, gathered into ws; else a slice of X */
+        const REAL *xb = X + r0 * n_in, *yb = Y + r0 * n_out, *wb = w ? w + r0 : NULL;
+        if (order) {
+            SFX(gather_rows)(ws->xbatch, X, n_in, order, r0, rows);
+            SFX(gather_rows)(ws->ybatch, Y, n_out, order, r0, rows);
+            xb = ws->xbatch;
+            yb = ws->ybatch;
+            if (w) {
+                SFX(gather_rows)(ws->wbatch, w, 1, order, r0, rows);
+                wb = ws->wbatch;
+            }
+        }
+
+        SFX(net_forward)(net, ws, params, xb, rows, n_in);
+        double loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha);
+        if (!isfinite(loss))
+            return FNN_ENONFINITE;
+        SFX(fnn_optimizer_step)(opt, params, state1, state2, grads, net->n_params);
+        *loss_sum += loss * (double)rows;
+    }
+    return FNN_OK;
+}
+
+/* Rows per chunk of fnn_net_predict: bounds the scratch memory. */
+#define PREDICT_CHUNK 2048
+
+static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const REAL *X,
+                                   ptrdiff_t n, ptrdiff_t ldx, int apply_head, REAL *out)
+{
+    const int L = net->n_layers;
+    const ptrdiff_t n_out = net->sizes[L];
+    const ptrdiff_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
+    REAL *scratch = NULL;
+    if (L > 1) {
+        scratch = fnn_aligned_alloc((size_t)(2 * chunk * net->max_width) * sizeof(REAL));
+        if (!scratch)
+            return FNN_ENOMEM;
+    }
+
+    for (ptrdiff_t r0 = 0; r0 < n; r0 += chunk) {
+        const ptrdiff_t rows = n - r0 < chunk ? n - r0 : chunk;
+        const REAL *in = X + r0 * ldx;
+        ptrdiff_t ld_in = ldx;
+        for (int l = 0; l < L; l++) {
+            const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
+            REAL *dst = l == L - 1 ? out + r0 * n_out : scratch + (l % 2) * chunk * net->max_width;
+            SFX(fnn_gemm)(0, 0, rows, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, dst, M);
+            SFX(fnn_bias_act)(dst, rows, M, M, params + net->b_offset[l], SFX(layer_act)(net, l));
+            in = dst;
+            ld_in = M;
+        }
+        if (apply_head)
+            SFX(fnn_output)(out + r0 * n_out, out + r0 * n_out, rows, n_out, net->output);
+    }
+    fnn_aligned_free(scratch);
+    return FNN_OK;
+}
+#undef PREDICT_CHUNK

@@ -1,0 +1,23 @@
+/* Elementwise kernels and losses for float and double; see fnn_ops_tmpl.h. */
+#include "fnn_internal.h"
+
+#include <math.h>
+
+#define REAL float
+#define SFX(name) name##_f32
+#define EXP expf
+#define LOG1P log1pf
+#define TANH tanhf
+#include "fnn_ops_tmpl.h"
+#undef REAL
+#undef SFX
+#undef EXP
+#undef LOG1P
+#undef TANH
+
+#define REAL double
+#define SFX(name) name##_f64
+#define EXP exp
+#define LOG1P log1p
+#define TANH tanh
+#include "fnn_ops_tmpl.h"

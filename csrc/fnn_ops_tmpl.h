@@ -1,0 +1,209 @@
+/*
+ * Elementwise kernels, output heads and losses for one element type.
+ * Expects: REAL, SFX(name), EXP, LOG1P, TANH (libm functions of REAL).
+ *
+ * Rows are independent, so row loops may run on several threads; every sum
+ * over rows (losses, bias gradients) runs in row order on one thread per
+ * output, which keeps results independent of the thread count.
+ */
+
+/* logistic(z) = 1 / (1 + exp(-z)), written so that exp never overflows. */
+static inline REAL SFX(logistic)(REAL z)
+{
+    if (z >= 0)
+        return 1 / (1 + EXP(-z));
+    REAL e = EXP(z);
+    return e / (1 + e);
+}
+
+static inline REAL SFX(activate)(REAL z, int act)
+{
+    switch (act) {
+    case FNN_ACT_LOGISTIC:
+        return SFX(logistic)(z);
+    case FNN_ACT_TANH:
+        return TANH(z);
+    case FNN_ACT_RELU:
+        return z < 0 ? 0 : z; /* NaN stays NaN */
+    default:
+        return z;
+    }
+}
+
+/* Relative cost of one activation in flops, for the thread decision. */
+static double SFX(act_cost)(int act)
+{
+    return act == FNN_ACT_LOGISTIC || act == FNN_ACT_TANH ? 20.0 : 1.0;
+}
+
+void SFX(fnn_bias_act)(REAL *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const REAL *b, int act)
+{
+    const int nt = fnn_threads_for((double)n * (double)m * SFX(act_cost)(act));
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        REAL *z = Z + i * ldz;
+        if (b)
+            for (ptrdiff_t j = 0; j < m; j++)
+                z[j] += b[j];
+        if (act == FNN_ACT_RELU) {
+            for (ptrdiff_t j = 0; j < m; j++)
+                z[j] = z[j] < 0 ? 0 : z[j];
+        } else if (act != FNN_ACT_IDENTITY) {
+            for (ptrdiff_t j = 0; j < m; j++)
+                z[j] = SFX(activate)(z[j], act);
+        }
+    }
+}
+
+/* Differentiates A = act(Z) using the stored output A:
+ * logistic' = A (1 - A), tanh' = 1 - A^2, relu' = [A > 0]. */
+void SFX(fnn_act_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const REAL *A, int act)
+{
+    if (act == FNN_ACT_IDENTITY)
+        return;
+    const int nt = fnn_threads_for((double)n * (double)m * 2.0);
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        REAL *d = dZ + i * ld;
+        const REAL *a = A + i * ld;
+        switch (act) {
+        case FNN_ACT_LOGISTIC:
+            for (ptrdiff_t j = 0; j < m; j++)
+                d[j] *= a[j] * (1 - a[j]);
+            break;
+        case FNN_ACT_TANH:
+            for (ptrdiff_t j = 0; j < m; j++)
+                d[j] *= 1 - a[j] * a[j];
+            break;
+        case FNN_ACT_RELU:
+            for (ptrdiff_t j = 0; j < m; j++)
+                d[j] = a[j] > 0 ? d[j] : 0;
+            break;
+        }
+    }
+}
+
+/* p[m] := softmax(z) = exp(z - max z) / sum exp(z - max z). */
+static void SFX(softmax_row)(REAL *p, const REAL *z, ptrdiff_t m)
+{
+    REAL zmax = z[0];
+    for (ptrdiff_t j = 1; j < m; j++)
+        zmax = z[j] > zmax ? z[j] : zmax;
+    REAL sum = 0;
+    for (ptrdiff_t j = 0; j < m; j++) {
+        p[j] = EXP(z[j] - zmax);
+        sum += p[j];
+    }
+    for (ptrdiff_t j = 0; j < m; j++)
+        p[j] /= sum;
+}
+
+void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
+{
+    const int nt = fnn_threads_for((double)n * (double)m * 20.0);
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        REAL *p = P + i * m;
+        const REAL *z = Z + i * m;
+        if (out == FNN_OUT_SOFTMAX) {
+            SFX(softmax_row)(p, z, m);
+        } else if (out == FNN_OUT_LOGISTIC) {
+            for (ptrdiff_t j = 0; j < m; j++)
+                p[j] = SFX(logistic)(z[j]);
+        } else if (p != z) {
+            for (ptrdiff_t j = 0; j < m; j++)
+                p[j] = z[j];
+        }
+    }
+}
+
+/*
+ * Loss of one row and, when dz != NULL, its gradient dz = d loss / dz:
+ *   softmax:  lse(z) * sum(y) - y.z                  dz = p * sum(y) - y
+ *   logistic: sum max(z,0) - z y + log1p(exp(-|z|))  dz = logistic(z) - y
+ *   identity: 0.5 * sum (z - y)^2                    dz = z - y
+ */
+static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m, int out)
+{
+    double loss = 0;
+    if (out == FNN_OUT_SOFTMAX) {
+        REAL zmax = z[0];
+        for (ptrdiff_t j = 1; j < m; j++)
+            zmax = z[j] > zmax ? z[j] : zmax;
+        double sum_exp = 0, sum_y = 0, yz = 0;
+        for (ptrdiff_t j = 0; j < m; j++) {
+            sum_exp += EXP(z[j] - zmax);
+            sum_y += y[j];
+            yz += (double)y[j] * (double)(z[j] - zmax);
+        }
+        loss = log(sum_exp) * sum_y - yz;
+        if (dz)
+            for (ptrdiff_t j = 0; j < m; j++)
+                dz[j] = (REAL)(EXP(z[j] - zmax) / sum_exp * sum_y) - y[j];
+    } else if (out == FNN_OUT_LOGISTIC) {
+        for (ptrdiff_t j = 0; j < m; j++) {
+            REAL zj = z[j];
+            loss += (zj > 0 ? zj : 0) - zj * y[j] + LOG1P(EXP(-(zj < 0 ? -zj : zj)));
+            if (dz)
+                dz[j] = SFX(logistic)(zj) - y[j];
+        }
+    } else {
+        for (ptrdiff_t j = 0; j < m; j++) {
+            REAL r = z[j] - y[j];
+            loss += 0.5 * (double)r * (double)r;
+            if (dz)
+                dz[j] = r;
+        }
+    }
+    return loss;
+}
+
+double SFX(fnn_loss)(REAL *dZ, const REAL *Z, const REAL *Y, const REAL *w, ptrdiff_t n,
+                     ptrdiff_t m, int out)
+{
+    double total = 0, weight_sum = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double wi = w ? (double)w[i] : 1.0;
+        total += wi * SFX(row_loss)(dZ ? dZ + i * m : NULL, Z + i * m, Y + i * m, m, out);
+        weight_sum += wi;
+    }
+    if (weight_sum <= 0)
+        return 0;
+
+    /* dZ so far holds per-row gradients: scale row i by w_i / sum(w) */
+    if (dZ) {
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const REAL scale = (REAL)((w ? (double)w[i] : 1.0) / weight_sum);
+            for (ptrdiff_t j = 0; j < m; j++)
+                dZ[i * m + j] *= scale;
+        }
+    }
+    return total / weight_sum;
+}
+
+#define COL_CHUNK 64
+
+void SFX(fnn_col_sum)(REAL *db, const REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld)
+{
+    const ptrdiff_t n_chunks = (m + COL_CHUNK - 1) / COL_CHUNK;
+    int nt = fnn_threads_for((double)n * (double)m);
+    if (nt > n_chunks)
+        nt = (int)n_chunks;
+    fnn_note_parallel(nt);
+
+    /* each chunk of columns is summed by one thread, rows in order */
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t c = 0; c < n_chunks; c++) {
+        const ptrdiff_t j0 = c * COL_CHUNK;
+        const ptrdiff_t j1 = j0 + COL_CHUNK < m ? j0 + COL_CHUNK : m;
+        for (ptrdiff_t j = j0; j < j1; j++)
+            db[j] = 0;
+        for (ptrdiff_t i = 0; i < n; i++)
+            for (ptrdiff_t j = j0; j < j1; j++)
+                db[j] += dZ[i * ld + j];
+    }
+}
+#undef COL_CHUNK

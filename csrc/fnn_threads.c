@@ -1,0 +1,115 @@
+/*
+ * Thread policy and fork safety.
+ *
+ * The Python layer decides the thread count once (argument, environment,
+ * usable CPUs) and stores it here; every kernel asks fnn_threads_for() how
+ * many threads its size deserves.
+ *
+ * GNU libgomp keeps its worker threads across fork(), but only the calling
+ * thread exists in the child, so the child's first parallel region waits
+ * forever (GCC bug 60035). A pthread_atfork child handler therefore
+ * switches a child to serial execution when its parent had started a team.
+ */
+#include "fnn_internal.h"
+
+#include <stdlib.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define FNN_HAVE_ATFORK 1
+#endif
+
+static int num_threads = 1;
+static volatile int parallel_used = 0;
+static volatile int fork_serial = 0;
+
+#ifdef FNN_HAVE_ATFORK
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    if (parallel_used)
+        fork_serial = 1;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+#endif
+
+static void ensure_atfork(void)
+{
+#ifdef FNN_HAVE_ATFORK
+    pthread_once(&atfork_once, register_atfork);
+#endif
+}
+
+int fnn_has_openmp(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+void fnn_set_num_threads(int n)
+{
+    ensure_atfork();
+    num_threads = n < 1 ? 1 : n;
+}
+
+int fnn_get_num_threads(void)
+{
+    return num_threads;
+}
+
+int fnn_fork_serial(void)
+{
+    return fork_serial;
+}
+
+int fnn_threads_for(double flops)
+{
+#ifdef _OPENMP
+    if (fork_serial || num_threads <= 1 || flops < FNN_PARALLEL_MIN_FLOPS)
+        return 1;
+    double by_size = flops / FNN_PARALLEL_MIN_FLOPS;
+    return by_size < num_threads ? (int)by_size : num_threads;
+#else
+    (void)flops;
+    return 1;
+#endif
+}
+
+void fnn_note_parallel(int nthreads)
+{
+    if (nthreads > 1 && !parallel_used) {
+        ensure_atfork();
+        parallel_used = 1;
+    }
+}
+
+void *fnn_aligned_alloc(size_t bytes)
+{
+    void *p = NULL;
+    if (bytes == 0)
+        bytes = FNN_ALIGN;
+#if defined(_WIN32)
+    p = _aligned_malloc(bytes, FNN_ALIGN);
+#else
+    if (posix_memalign(&p, FNN_ALIGN, bytes) != 0)
+        p = NULL;
+#endif
+    return p;
+}
+
+void fnn_aligned_free(void *p)
+{
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    free(p);
+#endif
+}

@@ -1,0 +1,23 @@
+/* Micro-kernels for AVX2 + FMA; this unit alone is compiled with -mavx2 -mfma. */
+#include "fnn_internal.h"
+
+#define REAL float
+#define SFX(name) name##_f32
+#define UK_MR 6
+#define UK_NR 16
+#define UK_VLEN 8
+#include "fnn_ukernel_tmpl.h"
+#undef REAL
+#undef SFX
+#undef UK_MR
+#undef UK_NR
+#undef UK_VLEN
+
+#define REAL double
+#define SFX(name) name##_f64
+#define UK_MR 6
+#define UK_NR 8
+#define UK_VLEN 4
+#include "fnn_ukernel_tmpl.h"
+
+const fnn_kernel_table fnn_kernels_avx2 = {ukernel_f32, 6, 16, ukernel_f64, 6, 8};

@@ -1,0 +1,24 @@
+/* Micro-kernels for AVX-512 (F, DQ, BW, VL); this unit alone is compiled
+ * with the AVX-512 flags. */
+#include "fnn_internal.h"
+
+#define REAL float
+#define SFX(name) name##_f32
+#define UK_MR 8
+#define UK_NR 32
+#define UK_VLEN 16
+#include "fnn_ukernel_tmpl.h"
+#undef REAL
+#undef SFX
+#undef UK_MR
+#undef UK_NR
+#undef UK_VLEN
+
+#define REAL double
+#define SFX(name) name##_f64
+#define UK_MR 8
+#define UK_NR 16
+#define UK_VLEN 8
+#include "fnn_ukernel_tmpl.h"
+
+const fnn_kernel_table fnn_kernels_avx512 = {ukernel_f32, 8, 32, ukernel_f64, 8, 16};

@@ -1,0 +1,24 @@
+/* Portable micro-kernels: baseline flags of the target (SSE2 on x86-64,
+ * NEON on aarch64). */
+#include "fnn_internal.h"
+
+#define REAL float
+#define SFX(name) name##_f32
+#define UK_MR 4
+#define UK_NR 8
+#define UK_VLEN 4
+#include "fnn_ukernel_tmpl.h"
+#undef REAL
+#undef SFX
+#undef UK_MR
+#undef UK_NR
+#undef UK_VLEN
+
+#define REAL double
+#define SFX(name) name##_f64
+#define UK_MR 4
+#define UK_NR 4
+#define UK_VLEN 2
+#include "fnn_ukernel_tmpl.h"
+
+const fnn_kernel_table fnn_kernels_scalar = {ukernel_f32, 4, 8, ukernel_f64, 4, 4};

@@ -1,0 +1,45 @@
+"""fastnn: fast multilayer perceptrons for multicore CPUs.
+
+Quick start::
+
+    import fastnn
+    from fastnn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    clf = fastnn.MLPClassifier(hidden_layer_sizes=(64,), random_state=0)
+    clf.fit(data.data, data.target)
+"""
+
+__version__ = "0.1.0"
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - depends on how fastnn was installed
+    raise ImportError(
+        "fastnn's compiled extension (fastnn._core) could not be imported: %s. "
+        "If you are running from a source checkout, build it first with "
+        "'pip install .' (or 'python setup.py build_ext --inplace'), and do not "
+        "run Python from inside the source folder of an installed copy." % exc
+    ) from exc
+
+from ._config import config, get_num_threads, set_num_threads, show_config
+from ._config import _initialize
+
+_initialize()
+del _initialize
+
+from ._network import MLP, load
+from ._estimators import MLPClassifier, MLPRegressor
+from ._core import NonFiniteLossError
+
+__all__ = [
+    "MLP",
+    "MLPClassifier",
+    "MLPRegressor",
+    "NonFiniteLossError",
+    "config",
+    "get_num_threads",
+    "load",
+    "set_num_threads",
+    "show_config",
+]

@@ -1,0 +1,706 @@
+# cython: language_level=3
+"""Cython bindings of the C kernels in csrc/.
+
+Every function here checks dtype, shape and memory layout before it hands a
+pointer to C, so a wrong argument raises instead of crashing. The public
+Python API builds on these; tests also call them directly.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+
+cnp.import_array()
+
+cdef extern from "fastnn.h" nogil:
+    ctypedef enum fnn_status:
+        FNN_OK
+        FNN_ENOMEM
+        FNN_EINVAL
+        FNN_ENONFINITE
+
+    int FNN_FLOAT32
+    int FNN_FLOAT64
+    int FNN_ACT_IDENTITY, FNN_ACT_LOGISTIC, FNN_ACT_TANH, FNN_ACT_RELU
+    int FNN_OUT_IDENTITY, FNN_OUT_LOGISTIC, FNN_OUT_SOFTMAX
+    int FNN_OPT_SGD, FNN_OPT_ADAM
+
+    int fnn_isa_detect()
+    fnn_status fnn_isa_select(int isa)
+    int fnn_isa_active()
+    const char *fnn_isa_name(int isa)
+    int fnn_isa_compiled(int isa)
+    int fnn_has_openmp()
+    void fnn_set_num_threads(int n)
+    int fnn_get_num_threads()
+    int fnn_fork_serial()
+
+    void fnn_gemm_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                      float beta, float *C, ptrdiff_t ldc)
+    void fnn_gemm_f64(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      double alpha, const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+                      double beta, double *C, ptrdiff_t ldc)
+    void fnn_gemm_ref_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                          float alpha, const float *A, ptrdiff_t lda, const float *B,
+                          ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
+    void fnn_gemm_ref_f64(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                          double alpha, const double *A, ptrdiff_t lda, const double *B,
+                          ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc)
+
+    void fnn_bias_act_f32(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const float *b, int act)
+    void fnn_bias_act_f64(double *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const double *b, int act)
+    void fnn_act_backward_f32(float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const float *A, int act)
+    void fnn_act_backward_f64(double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const double *A, int act)
+    void fnn_output_f32(float *P, const float *Z, ptrdiff_t n, ptrdiff_t m, int out)
+    void fnn_output_f64(double *P, const double *Z, ptrdiff_t n, ptrdiff_t m, int out)
+    double fnn_loss_f32(float *dZ, const float *Z, const float *Y, const float *w,
+                        ptrdiff_t n, ptrdiff_t m, int out)
+    double fnn_loss_f64(double *dZ, const double *Z, const double *Y, const double *w,
+                        ptrdiff_t n, ptrdiff_t m, int out)
+    void fnn_col_sum_f32(float *db, const float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld)
+    void fnn_col_sum_f64(double *db, const double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld)
+
+    ctypedef struct fnn_optimizer:
+        int kind
+        double learning_rate
+        double momentum
+        int nesterov
+        double beta1, beta2, epsilon
+        int64_t t
+
+    void fnn_optimizer_step_f32(fnn_optimizer *opt, float *params, float *state1,
+                                float *state2, const float *grads, ptrdiff_t n)
+    void fnn_optimizer_step_f64(fnn_optimizer *opt, double *params, double *state1,
+                                double *state2, const double *grads, ptrdiff_t n)
+
+    ctypedef struct fnn_net:
+        int n_layers
+        int dtype
+        int output
+        int *sizes
+        int *activation
+        ptrdiff_t *w_offset
+        ptrdiff_t *b_offset
+        ptrdiff_t n_params
+        int max_width
+
+    ctypedef struct fnn_workspace:
+        ptrdiff_t rows
+
+    fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
+                            int output, int dtype)
+    void fnn_net_free(fnn_net *net)
+    fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_t rows)
+    void fnn_workspace_free(fnn_workspace *ws)
+    const void *fnn_net_logits(const fnn_net *net, const fnn_workspace *ws)
+    fnn_status fnn_net_forward(const fnn_net *net, fnn_workspace *ws, const void *params,
+                               const void *X, ptrdiff_t n, ptrdiff_t ldx)
+    double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *params,
+                            void *grads, const void *X, ptrdiff_t ldx, const void *Y,
+                            const void *w, ptrdiff_t n, double alpha)
+    fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,
+                                     void *params, void *grads, void *state1, void *state2,
+                                     const void *X, const void *Y, const void *w,
+                                     const int64_t *order, ptrdiff_t n, ptrdiff_t batch_size,
+                                     ptrdiff_t first_batch, ptrdiff_t last_batch,
+                                     double alpha, double *loss_sum)
+    fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X,
+                               ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out)
+
+
+ACTIVATIONS = {
+    "identity": FNN_ACT_IDENTITY,
+    "logistic": FNN_ACT_LOGISTIC,
+    "tanh": FNN_ACT_TANH,
+    "relu": FNN_ACT_RELU,
+}
+OUTPUTS = {
+    "identity": FNN_OUT_IDENTITY,
+    "logistic": FNN_OUT_LOGISTIC,
+    "softmax": FNN_OUT_SOFTMAX,
+}
+ISAS = {"scalar": 0, "avx2": 1, "avx512": 2}
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised when training produces a NaN or infinite loss."""
+
+
+# ---- build, dispatch and threads ------------------------------------------
+
+def has_openmp():
+    """Return True when the extension was compiled with OpenMP."""
+    return bool(fnn_has_openmp())
+
+
+def set_num_threads(int n):
+    if n < 1:
+        raise ValueError("n_threads must be >= 1, got %d" % n)
+    fnn_set_num_threads(n)
+
+
+def get_num_threads():
+    return fnn_get_num_threads()
+
+
+def fork_serial():
+    """Return True in a forked child that runs every kernel serially."""
+    return bool(fnn_fork_serial())
+
+
+def isa_detected():
+    """Name of the best instruction set that this CPU, its OS and this build support."""
+    return fnn_isa_name(fnn_isa_detect()).decode()
+
+
+def isa_active():
+    """Name of the instruction set whose kernels are in use."""
+    return fnn_isa_name(fnn_isa_active()).decode()
+
+
+def isa_compiled(str name):
+    """Return True when this build contains kernels for the named instruction set."""
+    return bool(fnn_isa_compiled(_isa_code(name)))
+
+
+def isa_select(str name):
+    """Use the kernels of the named instruction set ("scalar", "avx2", "avx512").
+
+    Raises ValueError when the name is unknown or the CPU, the OS or this
+    build does not support it.
+    """
+    if fnn_isa_select(_isa_code(name)) != FNN_OK:
+        raise ValueError(
+            "instruction set %r is not available here: this CPU and build support %s"
+            % (name, ", ".join(n for n in ISAS if ISAS[n] <= fnn_isa_detect()
+                               and fnn_isa_compiled(ISAS[n]))))
+
+
+cdef int _isa_code(str name) except -1:
+    if name not in ISAS:
+        raise ValueError("unknown instruction set %r; expected one of %s"
+                         % (name, ", ".join(ISAS)))
+    return ISAS[name]
+
+
+# ---- argument checks --------------------------------------------------------
+
+cdef int _dtype_code(cnp.ndarray a, str name) except -1:
+    if a.dtype == np.float32:
+        return FNN_FLOAT32
+    if a.dtype == np.float64:
+        return FNN_FLOAT64
+    raise TypeError("%s must be float32 or float64, got %s" % (name, a.dtype))
+
+
+cdef _require(cnp.ndarray a, str name, int dtype, tuple shape):
+    """Raise unless `a` is C-contiguous with the given dtype and shape."""
+    cdef int code = _dtype_code(a, name)
+    if code != dtype:
+        raise TypeError("%s must have dtype %s, got %s"
+                        % (name, "float32" if dtype == FNN_FLOAT32 else "float64", a.dtype))
+    if np.shape(a) != shape:
+        raise ValueError("%s must have shape %s, got %s" % (name, shape, np.shape(a)))
+    if not a.flags.c_contiguous:
+        raise ValueError("%s must be C-contiguous" % name)
+    if not a.flags.writeable:
+        raise ValueError("%s must be writeable" % name)
+
+
+cdef int _activation_code(object act) except -1:
+    if act not in ACTIVATIONS:
+        raise ValueError("unknown activation %r; expected one of %s"
+                         % (act, ", ".join(ACTIVATIONS)))
+    return ACTIVATIONS[act]
+
+
+cdef int _output_code(object out) except -1:
+    if out not in OUTPUTS:
+        raise ValueError("unknown output %r; expected one of %s" % (out, ", ".join(OUTPUTS)))
+    return OUTPUTS[out]
+
+
+cdef tuple _as_operand(object a, str name, object dtype):
+    """Return (array, transposed, leading dimension) for a 2-D GEMM operand.
+
+    A C-contiguous array is used as it is; a Fortran-ordered one as the
+    transpose of its C-ordered view; anything else is copied once.
+    """
+    a = np.asarray(a)
+    if a.ndim != 2:
+        raise ValueError("%s must be 2-D, got %d dimension(s)" % (name, a.ndim))
+    if a.dtype != dtype:
+        raise TypeError("%s must have dtype %s, got %s" % (name, np.dtype(dtype), a.dtype))
+    if a.flags.c_contiguous:
+        return a, False, max(a.shape[1], 1)
+    if a.flags.f_contiguous:
+        return a.T, True, max(a.shape[0], 1)
+    a = np.ascontiguousarray(a)
+    return a, False, max(a.shape[1], 1)
+
+
+# ---- kernels ----------------------------------------------------------------
+
+def gemm(A, B, C=None, double alpha=1.0, double beta=0.0, bint reference=False):
+    """Return alpha * A @ B + beta * C computed by fastnn's GEMM.
+
+    A (m x k) and B (k x n) are float32 or float64 arrays of one dtype;
+    transposed (Fortran-ordered) views are read in place. C, when given,
+    must be a C-contiguous m x n array and is overwritten. `reference=True`
+    runs the naive reference kernel instead.
+    """
+    A = np.asarray(A)
+    if A.dtype not in (np.float32, np.float64):
+        raise TypeError("A must be float32 or float64, got %s" % A.dtype)
+    dtype = A.dtype
+    cdef cnp.ndarray a, b, c
+    a, transa, lda = _as_operand(A, "A", dtype)
+    b, transb, ldb = _as_operand(B, "B", dtype)
+    cdef ptrdiff_t m = A.shape[0], k = A.shape[1], n = np.asarray(B).shape[1]
+    if np.asarray(B).shape[0] != k:
+        raise ValueError("A and B do not align: A is %s, B is %s"
+                         % (A.shape, np.asarray(B).shape))
+    if C is None:
+        c = np.zeros((m, n), dtype=dtype)
+        beta = 0.0
+    else:
+        c = C
+        _require(c, "C", FNN_FLOAT32 if dtype == np.float32 else FNN_FLOAT64, (m, n))
+    cdef ptrdiff_t ldc = max(n, 1)
+    cdef ptrdiff_t clda = lda, cldb = ldb
+    cdef int ta = transa, tb = transb
+    cdef bint is32 = dtype == np.float32
+    cdef void *pa = cnp.PyArray_DATA(a)
+    cdef void *pb = cnp.PyArray_DATA(b)
+    cdef void *pc = cnp.PyArray_DATA(c)
+    with nogil:
+        if is32:
+            if reference:
+                fnn_gemm_ref_f32(ta, tb, m, n, k, <float>alpha, <float *>pa, clda, <float *>pb,
+                                 cldb, <float>beta, <float *>pc, ldc)
+            else:
+                fnn_gemm_f32(ta, tb, m, n, k, <float>alpha, <float *>pa, clda, <float *>pb, cldb,
+                             <float>beta, <float *>pc, ldc)
+        else:
+            if reference:
+                fnn_gemm_ref_f64(ta, tb, m, n, k, alpha, <double *>pa, clda, <double *>pb, cldb,
+                                 beta, <double *>pc, ldc)
+            else:
+                fnn_gemm_f64(ta, tb, m, n, k, alpha, <double *>pa, clda, <double *>pb, cldb,
+                             beta, <double *>pc, ldc)
+    return c
+
+
+def bias_act(cnp.ndarray Z, b, str activation):
+    """Apply Z := activation(Z + b) in place; b may be None."""
+    cdef int dt = _dtype_code(Z, "Z")
+    if Z.ndim != 2:
+        raise ValueError("Z must be 2-D, got shape %s" % (np.shape(Z),))
+    _require(Z, "Z", dt, np.shape(Z))
+    cdef ptrdiff_t n = Z.shape[0], m = Z.shape[1]
+    cdef cnp.ndarray bb
+    cdef void *pb = NULL
+    if b is not None:
+        bb = b
+        _require(bb, "b", dt, (m,))
+        pb = cnp.PyArray_DATA(bb)
+    cdef int act = _activation_code(activation)
+    cdef void *pz = cnp.PyArray_DATA(Z)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            fnn_bias_act_f32(<float *>pz, n, m, m, <float *>pb, act)
+        else:
+            fnn_bias_act_f64(<double *>pz, n, m, m, <double *>pb, act)
+    return Z
+
+
+def act_backward(cnp.ndarray dZ, cnp.ndarray A, str activation):
+    """Multiply dZ in place by the derivative of activation, given A = activation(Z)."""
+    cdef int dt = _dtype_code(dZ, "dZ")
+    if dZ.ndim != 2:
+        raise ValueError("dZ must be 2-D, got shape %s" % (np.shape(dZ),))
+    _require(dZ, "dZ", dt, np.shape(dZ))
+    _require(A, "A", dt, np.shape(dZ))
+    cdef int act = _activation_code(activation)
+    cdef ptrdiff_t n = dZ.shape[0], m = dZ.shape[1]
+    cdef void *pd = cnp.PyArray_DATA(dZ)
+    cdef void *pa = cnp.PyArray_DATA(A)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            fnn_act_backward_f32(<float *>pd, n, m, m, <float *>pa, act)
+        else:
+            fnn_act_backward_f64(<double *>pd, n, m, m, <double *>pa, act)
+    return dZ
+
+
+def output_head(cnp.ndarray Z, str output):
+    """Return the output head ("softmax", "logistic", "identity") applied to logits Z."""
+    cdef int dt = _dtype_code(Z, "Z")
+    if Z.ndim != 2:
+        raise ValueError("Z must be 2-D, got shape %s" % (np.shape(Z),))
+    Z = np.ascontiguousarray(Z)
+    cdef int out = _output_code(output)
+    cdef cnp.ndarray P = np.empty_like(Z)
+    cdef ptrdiff_t n = Z.shape[0], m = Z.shape[1]
+    cdef void *pp = cnp.PyArray_DATA(P)
+    cdef void *pz = cnp.PyArray_DATA(Z)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            fnn_output_f32(<float *>pp, <float *>pz, n, m, out)
+        else:
+            fnn_output_f64(<double *>pp, <double *>pz, n, m, out)
+    return P
+
+
+def loss(Z, Y, str output, sample_weight=None):
+    """Return (loss, dZ) of logits Z against targets Y for an output head.
+
+    The loss is the (weighted) mean over rows; dZ is its gradient.
+    """
+    cdef cnp.ndarray z = np.ascontiguousarray(Z)
+    cdef int dt = _dtype_code(z, "Z")
+    if z.ndim != 2:
+        raise ValueError("Z must be 2-D, got shape %s" % (np.shape(z),))
+    cdef cnp.ndarray y = np.ascontiguousarray(Y, dtype=z.dtype)
+    if np.shape(y) != np.shape(z):
+        raise ValueError("Y must have the shape of Z %s, got %s" % (np.shape(z), np.shape(y)))
+    cdef cnp.ndarray w
+    cdef void *pw = NULL
+    if sample_weight is not None:
+        w = np.ascontiguousarray(sample_weight, dtype=z.dtype)
+        if np.shape(w) != (z.shape[0],):
+            raise ValueError("sample_weight must have shape (%d,), got %s"
+                             % (z.shape[0], np.shape(w)))
+        pw = cnp.PyArray_DATA(w)
+    cdef int out = _output_code(output)
+    cdef cnp.ndarray dZ = np.empty_like(z)
+    cdef ptrdiff_t n = z.shape[0], m = z.shape[1]
+    cdef double value
+    cdef void *pd = cnp.PyArray_DATA(dZ)
+    cdef void *pz = cnp.PyArray_DATA(z)
+    cdef void *py = cnp.PyArray_DATA(y)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            value = fnn_loss_f32(<float *>pd, <float *>pz, <float *>py, <float *>pw, n, m, out)
+        else:
+            value = fnn_loss_f64(<double *>pd, <double *>pz, <double *>py, <double *>pw, n, m, out)
+    return value, dZ
+
+
+def col_sum(dZ):
+    """Return the column sums of a 2-D array, rows added in order."""
+    cdef cnp.ndarray d = np.ascontiguousarray(dZ)
+    cdef int dt = _dtype_code(d, "dZ")
+    if d.ndim != 2:
+        raise ValueError("dZ must be 2-D, got shape %s" % (np.shape(d),))
+    cdef ptrdiff_t n = d.shape[0], m = d.shape[1]
+    cdef cnp.ndarray db = np.empty(m, dtype=d.dtype)
+    cdef void *pb = cnp.PyArray_DATA(db)
+    cdef void *pd = cnp.PyArray_DATA(d)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            fnn_col_sum_f32(<float *>pb, <float *>pd, n, m, m)
+        else:
+            fnn_col_sum_f64(<double *>pb, <double *>pd, n, m, m)
+    return db
+
+
+# ---- optimizers ---------------------------------------------------------------
+
+cdef class Optimizer:
+    """Settings and step count of an optimizer; the state buffers live with the network.
+
+    kind is "sgd" or "adam". The formulas are scikit-learn's SGDOptimizer and
+    AdamOptimizer (Kingma and Ba, 2015, with bias correction in the step size).
+    """
+    cdef fnn_optimizer opt
+    cdef readonly str kind
+
+    def __init__(self, str kind="adam", double learning_rate=1e-3, double momentum=0.9,
+                 bint nesterov=True, double beta1=0.9, double beta2=0.999,
+                 double epsilon=1e-8):
+        if kind not in ("sgd", "adam"):
+            raise ValueError("unknown optimizer %r; expected 'sgd' or 'adam'" % kind)
+        self.kind = kind
+        self.opt.kind = FNN_OPT_ADAM if kind == "adam" else FNN_OPT_SGD
+        self.opt.learning_rate = learning_rate
+        self.opt.momentum = momentum
+        self.opt.nesterov = nesterov
+        self.opt.beta1 = beta1
+        self.opt.beta2 = beta2
+        self.opt.epsilon = epsilon
+        self.opt.t = 0
+
+    @property
+    def learning_rate(self):
+        return self.opt.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, double value):
+        self.opt.learning_rate = value
+
+    @property
+    def t(self):
+        """Number of Adam updates taken so far."""
+        return self.opt.t
+
+    @t.setter
+    def t(self, int64_t value):
+        self.opt.t = value
+
+    def __reduce__(self):
+        return (_optimizer_from_config, (self.get_config(),))
+
+    def get_config(self):
+        return {
+            "kind": self.kind,
+            "learning_rate": self.opt.learning_rate,
+            "momentum": self.opt.momentum,
+            "nesterov": bool(self.opt.nesterov),
+            "beta1": self.opt.beta1,
+            "beta2": self.opt.beta2,
+            "epsilon": self.opt.epsilon,
+            "t": self.opt.t,
+        }
+
+    def step(self, cnp.ndarray params, cnp.ndarray grads, cnp.ndarray state1,
+             cnp.ndarray state2):
+        """Update params in place from grads with this optimizer's rule."""
+        cdef int dt = _dtype_code(params, "params")
+        cdef ptrdiff_t n = params.shape[0]
+        for arr, name in ((params, "params"), (grads, "grads"), (state1, "state1"),
+                          (state2, "state2")):
+            _require(arr, name, dt, (n,))
+        _step(&self.opt, dt, cnp.PyArray_DATA(params), cnp.PyArray_DATA(grads),
+              cnp.PyArray_DATA(state1), cnp.PyArray_DATA(state2), n)
+
+
+def _optimizer_from_config(config):
+    """Rebuild an Optimizer from get_config() (used by pickle)."""
+    config = dict(config)
+    t = config.pop("t")
+    opt = Optimizer(**config)
+    opt.t = t
+    return opt
+
+
+cdef void _step(fnn_optimizer *opt, int dt, void *params, void *grads, void *s1, void *s2,
+                ptrdiff_t n) noexcept:
+    with nogil:
+        if dt == FNN_FLOAT32:
+            fnn_optimizer_step_f32(opt, <float *>params, <float *>s1, <float *>s2,
+                                   <float *>grads, n)
+        else:
+            fnn_optimizer_step_f64(opt, <double *>params, <double *>s1, <double *>s2,
+                                   <double *>grads, n)
+
+
+# ---- network ------------------------------------------------------------------
+
+cdef class Network:
+    """Layout and C entry points of a stack of dense layers.
+
+    The object holds no parameters: callers pass the flat buffers (params,
+    grads, optimizer state) as 1-D arrays of length n_params, so the same
+    layout serves training, gradient checks, an allreduce of the gradient
+    between backward and the optimizer step, and model files.
+    """
+    cdef fnn_net net
+    cdef fnn_workspace ws
+    cdef readonly tuple sizes
+    cdef readonly tuple activations
+    cdef readonly str output
+    cdef readonly object dtype
+
+    def __cinit__(self):
+        pass
+
+    def __init__(self, sizes, activations, str output, dtype):
+        sizes = tuple(int(s) for s in sizes)
+        activations = tuple(activations)
+        if len(sizes) < 2:
+            raise ValueError("sizes needs at least an input and an output size, got %s"
+                             % (sizes,))
+        if any(s < 1 for s in sizes):
+            raise ValueError("every layer size must be >= 1, got %s" % (sizes,))
+        if len(activations) != len(sizes) - 2:
+            raise ValueError("expected %d hidden activations, got %d"
+                             % (len(sizes) - 2, len(activations)))
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError("dtype must be float32 or float64, got %s" % dtype)
+        cdef int[:] c_sizes = np.array(sizes, dtype=np.intc)
+        cdef int[:] c_acts = np.array([_activation_code(a) for a in activations] or [0],
+                                      dtype=np.intc)
+        cdef int out = _output_code(output)
+        cdef int dt = FNN_FLOAT32 if dtype == np.float32 else FNN_FLOAT64
+        fnn_workspace_free(&self.ws)
+        fnn_net_free(&self.net)
+        status = fnn_net_init(&self.net, len(sizes) - 1, &c_sizes[0], &c_acts[0], out, dt)
+        if status == FNN_ENOMEM:
+            raise MemoryError("could not allocate the network description")
+        if status != FNN_OK:
+            raise ValueError("invalid network description %s" % (sizes,))
+        self.sizes = sizes
+        self.activations = activations
+        self.output = output
+        self.dtype = dtype
+
+    def __dealloc__(self):
+        fnn_workspace_free(&self.ws)
+        fnn_net_free(&self.net)
+
+    def __reduce__(self):
+        return (Network, (self.sizes, self.activations, self.output, self.dtype))
+
+    @property
+    def n_params(self):
+        return self.net.n_params
+
+    @property
+    def n_layers(self):
+        return self.net.n_layers
+
+    def offsets(self):
+        """Return [(w_offset, b_offset), ...] of each layer in the flat buffer."""
+        return [(self.net.w_offset[l], self.net.b_offset[l]) for l in range(self.net.n_layers)]
+
+    cdef int _dt(self):
+        return self.net.dtype
+
+    cdef _check_flat(self, cnp.ndarray a, str name):
+        _require(a, name, self.net.dtype, (self.net.n_params,))
+
+    cdef cnp.ndarray _check_rows(self, object X, str name, int width):
+        """Return X as a C-contiguous 2-D array of the network dtype."""
+        cdef cnp.ndarray a = np.ascontiguousarray(X, dtype=self.dtype)
+        if a.ndim != 2 or a.shape[1] != width:
+            raise ValueError("%s must have shape (n, %d), got %s"
+                             % (name, width, tuple(np.shape(X))))
+        return a
+
+    cdef _reserve(self, ptrdiff_t rows):
+        if fnn_workspace_reserve(&self.ws, &self.net, rows) != FNN_OK:
+            raise MemoryError("could not allocate work buffers for %d rows" % rows)
+
+    def predict(self, cnp.ndarray params, X, out=None, bint logits=False):
+        """Return the output head applied to the network's logits for rows X.
+
+        With logits=True, return the logits themselves.
+
+        Safe to call from several threads at once: each call allocates its own
+        scratch and the GIL is released while the kernels run.
+        """
+        self._check_flat(params, "params")
+        cdef cnp.ndarray x = self._check_rows(X, "X", self.sizes[0])
+        cdef ptrdiff_t n = x.shape[0]
+        cdef cnp.ndarray o
+        if out is None:
+            o = np.empty((n, self.sizes[self.net.n_layers]), dtype=self.dtype)
+        else:
+            o = out
+            _require(o, "out", self.net.dtype, (n, self.sizes[self.net.n_layers]))
+        cdef void *pp = cnp.PyArray_DATA(params)
+        cdef void *px = cnp.PyArray_DATA(x)
+        cdef void *po = cnp.PyArray_DATA(o)
+        cdef fnn_status status
+        with nogil:
+            status = fnn_net_predict(&self.net, pp, px, n, self.net.sizes[0], not logits, po)
+        if status == FNN_ENOMEM:
+            raise MemoryError("could not allocate scratch memory for %d rows" % n)
+        return o
+
+    def forward_backward(self, cnp.ndarray params, cnp.ndarray grads, X, Y,
+                         sample_weight=None, double alpha=0.0):
+        """Write the gradient of the batch loss into grads and return the loss.
+
+        The loss is the (weighted) mean data loss over the rows of X plus
+        0.5 * alpha * sum(W**2) / n. No parameter changes: call an optimizer's
+        `step` afterwards (an allreduce of grads fits in between).
+        """
+        self._check_flat(params, "params")
+        self._check_flat(grads, "grads")
+        cdef cnp.ndarray x = self._check_rows(X, "X", self.sizes[0])
+        cdef cnp.ndarray y = self._check_rows(Y, "Y", self.sizes[self.net.n_layers])
+        cdef ptrdiff_t n = x.shape[0]
+        if y.shape[0] != n:
+            raise ValueError("X and Y have different row counts: %d and %d" % (n, y.shape[0]))
+        if n == 0:
+            raise ValueError("X has no rows")
+        cdef cnp.ndarray w
+        cdef void *pw = NULL
+        if sample_weight is not None:
+            w = np.ascontiguousarray(sample_weight, dtype=self.dtype)
+            if np.shape(w) != (n,):
+                raise ValueError("sample_weight must have shape (%d,), got %s" % (n, np.shape(w)))
+            pw = cnp.PyArray_DATA(w)
+        self._reserve(n)
+        cdef void *pp = cnp.PyArray_DATA(params)
+        cdef void *pg = cnp.PyArray_DATA(grads)
+        cdef void *px = cnp.PyArray_DATA(x)
+        cdef void *py = cnp.PyArray_DATA(y)
+        cdef double value
+        with nogil:
+            fnn_net_forward(&self.net, &self.ws, pp, px, n, self.net.sizes[0])
+            value = fnn_net_backward(&self.net, &self.ws, pp, pg, px, self.net.sizes[0], py, pw,
+                                     n, alpha)
+        return value
+
+    def train_batches(self, Optimizer optimizer, cnp.ndarray params, cnp.ndarray grads,
+                      cnp.ndarray state1, cnp.ndarray state2, cnp.ndarray X, cnp.ndarray Y,
+                      sample_weight, order, ptrdiff_t batch_size, ptrdiff_t first_batch,
+                      ptrdiff_t last_batch, double alpha=0.0):
+        """Run forward, backward and optimizer step on batches [first_batch, last_batch).
+
+        Batch b holds rows order[b * batch_size:(b + 1) * batch_size] of X and
+        Y (order None means 0..n-1). X and Y must already be C-contiguous in
+        the network dtype. Returns the sum over batches of loss * rows.
+        Raises NonFiniteLossError when a loss is NaN or infinite.
+        """
+        for arr, name in ((params, "params"), (grads, "grads"), (state1, "state1"),
+                          (state2, "state2")):
+            self._check_flat(arr, name)
+        cdef ptrdiff_t n = X.shape[0]
+        _require(X, "X", self.net.dtype, (n, self.sizes[0]))
+        _require(Y, "Y", self.net.dtype, (n, self.sizes[self.net.n_layers]))
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1, got %d" % batch_size)
+        cdef ptrdiff_t n_batches = (n + batch_size - 1) // batch_size
+        if not 0 <= first_batch <= last_batch <= n_batches:
+            raise ValueError("batch range [%d, %d) is outside [0, %d)"
+                             % (first_batch, last_batch, n_batches))
+        cdef cnp.ndarray w, o
+        cdef void *pw = NULL
+        cdef const int64_t *po = NULL
+        if sample_weight is not None:
+            w = sample_weight
+            _require(w, "sample_weight", self.net.dtype, (n,))
+            pw = cnp.PyArray_DATA(w)
+        if order is not None:
+            o = order
+            if o.dtype != np.int64 or np.shape(o) != (n,) or not o.flags.c_contiguous:
+                raise ValueError("order must be a C-contiguous int64 array of shape (%d,)" % n)
+            if n and (o.min() < 0 or o.max() >= n):
+                raise ValueError("order holds row indices outside [0, %d)" % n)
+            po = <const int64_t *>cnp.PyArray_DATA(o)
+        self._reserve(min(batch_size, n))
+        cdef double loss_sum = 0.0
+        cdef fnn_status status
+        cdef void *pp = cnp.PyArray_DATA(params)
+        cdef void *pg = cnp.PyArray_DATA(grads)
+        cdef void *p1 = cnp.PyArray_DATA(state1)
+        cdef void *p2 = cnp.PyArray_DATA(state2)
+        cdef void *px = cnp.PyArray_DATA(X)
+        cdef void *py = cnp.PyArray_DATA(Y)
+        cdef ptrdiff_t bs = min(batch_size, n)
+        with nogil:
+            status = fnn_net_train_batches(&self.net, &self.ws, &optimizer.opt, pp, pg, p1, p2,
+                                           px, py, pw, po, n, bs, first_batch, last_batch,
+                                           alpha, &loss_sum)
+        if status == FNN_ENONFINITE:
+            raise NonFiniteLossError("the training loss became NaN or infinite")
+        if status != FNN_OK:
+            raise RuntimeError("training failed with status %d" % status)
+        return loss_sum

@@ -1,0 +1,213 @@
+"""The fastnn model file: safetensors layout, no pickle, atomic writes.
+
+Layout (the safetensors format, https://github.com/huggingface/safetensors):
+
+    8 bytes     N, the header length, unsigned little-endian
+    N bytes     JSON header: {"<tensor name>": {"dtype": "F32", "shape": [...],
+                "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
+    rest        the tensors' raw little-endian bytes, in data_offsets order
+
+fastnn keeps its own description under "__metadata__": "format" is
+"fastnn-model", "format_version" the layout version, "sha256" the digest of
+the tensor bytes, and "fastnn" a JSON document with the architecture,
+labels and training details. Loading reads the file with NumPy alone and
+never executes code from it.
+"""
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+
+import numpy as np
+
+FORMAT_NAME = "fastnn-model"
+FORMAT_VERSION = 1
+# Upper bound on the JSON header; the safetensors package uses 100 MB too.
+MAX_HEADER_BYTES = 100 * 1024 * 1024
+
+_DTYPE_CODES = {
+    np.dtype("<f4"): "F32",
+    np.dtype("<f8"): "F64",
+    np.dtype("<i8"): "I64",
+    np.dtype("<i4"): "I32",
+    np.dtype("uint8"): "U8",
+}
+_CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
+
+
+class ModelFileError(ValueError):
+    """Raised when a file is not a readable fastnn model file."""
+
+
+def write_model(path, tensors, document):
+    """Write tensors and a JSON-serialisable document to path atomically.
+
+    The file is written to a temporary file in the same directory and then
+    renamed over path, so an interrupted or failed save leaves any existing
+    file at path untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    tensors : dict of str to ndarray
+        Saved in insertion order as little-endian arrays.
+    document : dict
+        fastnn's own description (architecture, labels, metadata).
+    """
+    path = os.fspath(path)
+    header, blobs = {}, []
+    offset = 0
+    digest = hashlib.sha256()
+    for name, array in tensors.items():
+        array = np.ascontiguousarray(array)
+        little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        if little.dtype not in _DTYPE_CODES:
+            raise TypeError("tensor %r has unsupported dtype %s" % (name, array.dtype))
+        blob = little.tobytes()
+        header[name] = {
+            "dtype": _DTYPE_CODES[little.dtype],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(blob)],
+        }
+        offset += len(blob)
+        digest.update(blob)
+        blobs.append(blob)
+    header["__metadata__"] = {
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "sha256": digest.hexdigest(),
+        "fastnn": json.dumps(document, sort_keys=True),
+    }
+
+    # safetensors pads the header with spaces to a multiple of 8 bytes
+    header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    header_bytes += b" " * (-len(header_bytes) % 8)
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(prefix=".fastnn-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(struct.pack("<Q", len(header_bytes)))
+            f.write(header_bytes)
+            for blob in blobs:
+                f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_path)
+        except OSError:
+            pass
+        raise
+
+
+def read_model(path):
+    """Read a file written by write_model; return (tensors, document).
+
+    Raises
+    ------
+    FileNotFoundError
+        When path does not exist.
+    ModelFileError
+        When the file is truncated, corrupted, not a fastnn model file, or
+        written by a newer fastnn with a layout this version cannot read.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+
+    header, data = _split_header(raw, path)
+    meta = header.pop("__metadata__", None)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise ModelFileError(
+            "%s is a safetensors file but not a fastnn model (no fastnn metadata)" % path
+        )
+    try:
+        version = int(meta.get("format_version", ""))
+    except ValueError:
+        raise ModelFileError("%s has an invalid format_version %r" % (path, meta.get("format_version")))
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            "%s uses model format version %d, newer than this fastnn reads (%d); "
+            "upgrade fastnn to load it" % (path, version, FORMAT_VERSION)
+        )
+
+    tensors = _read_tensors(header, data, path)
+    digest = hashlib.sha256()
+    for name in tensors:
+        begin, end = header[name]["data_offsets"]
+        digest.update(data[begin:end])
+    if digest.hexdigest() != meta.get("sha256"):
+        raise ModelFileError("%s is corrupted: the checksum of its weights does not match" % path)
+    try:
+        document = json.loads(meta["fastnn"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelFileError("%s is corrupted: its fastnn description is not valid JSON" % path)
+    return tensors, document
+
+
+def _split_header(raw, path):
+    if len(raw) < 8:
+        raise ModelFileError(
+            "%s is not a fastnn model file: %d bytes is too short (truncated or empty)"
+            % (path, len(raw))
+        )
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    if header_len > MAX_HEADER_BYTES or header_len > len(raw) - 8:
+        if header_len <= MAX_HEADER_BYTES:
+            reason = "its header claims %d bytes but the file has only %d (truncated?)" % (
+                header_len, len(raw) - 8)
+        else:
+            reason = "it does not start with a safetensors header"
+        raise ModelFileError("%s is not a readable fastnn model file: %s" % (path, reason))
+    try:
+        header = json.loads(raw[8 : 8 + header_len].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ModelFileError(
+            "%s is not a fastnn model file: its header is not valid JSON "
+            "(a different format, or corrupted)" % path
+        )
+    if not isinstance(header, dict):
+        raise ModelFileError("%s is not a fastnn model file: unexpected header" % path)
+    return header, raw[8 + header_len :]
+
+
+def _read_tensors(header, data, path):
+    tensors = {}
+    entries = sorted(header.items(), key=lambda item: _offsets(item, path)[0])
+    expected_begin = 0
+    for name, entry in entries:
+        begin, end = _offsets((name, entry), path)
+        dtype = _CODE_DTYPES.get(entry.get("dtype"))
+        if dtype is None:
+            raise ModelFileError("%s: tensor %r has unsupported dtype %r" % (path, name, entry.get("dtype")))
+        shape = tuple(int(s) for s in entry.get("shape", ()))
+        count = int(np.prod(shape, dtype=np.int64))
+        if begin != expected_begin or end - begin != count * dtype.itemsize:
+            raise ModelFileError("%s is corrupted: tensor %r has inconsistent offsets" % (path, name))
+        if end > len(data):
+            raise ModelFileError(
+                "%s is truncated: tensor %r needs bytes up to %d, the file has %d"
+                % (path, name, end, len(data))
+            )
+        tensors[name] = np.frombuffer(data, dtype=dtype, count=count, offset=begin).reshape(shape).copy()
+        expected_begin = end
+    if expected_begin != len(data):
+        raise ModelFileError(
+            "%s is corrupted: %d bytes follow the last tensor" % (path, len(data) - expected_begin)
+        )
+    return dict(sorted(tensors.items(), key=lambda item: header[item[0]]["data_offsets"][0]))
+
+
+def _offsets(item, path):
+    name, entry = item
+    try:
+        begin, end = (int(v) for v in entry["data_offsets"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelFileError("%s: tensor %r has no valid data_offsets" % (path, name))
+    if begin < 0 or end < begin:
+        raise ModelFileError("%s: tensor %r has invalid data_offsets" % (path, name))
+    return begin, end
