@@ -31,12 +31,16 @@ del _initialize
 from ._network import MLP, load
 from ._estimators import MLPClassifier, MLPRegressor
 from ._core import NonFiniteLossError
+from ._estimators import ConvergenceWarning
+from ._validation import NotFittedError
 
 __all__ = [
     "MLP",
     "MLPClassifier",
     "MLPRegressor",
+    "ConvergenceWarning",
     "NonFiniteLossError",
+    "NotFittedError",
     "config",
     "get_num_threads",
     "load",

@@ -157,8 +157,7 @@ def command_train(args):
 def _test_metrics(metrics, clf, X_test, y_test, data):
     y_pred = clf.predict(X_test)
     if len(clf.classes_) == 2:
-        positive = getattr(data, "positive_label", None)
-        positive = clf.classes_[1] if positive is None else positive
+        positive = clf.classes_[1] if data.positive_label is None else data.positive_label
         average, options = "binary", {"average": "binary", "pos_label": positive}
     else:
         average, options = "macro", {"average": "macro"}

@@ -10,6 +10,7 @@ from ._base import ParamsMixin
 from ._network import MLP
 from ._progress import EpochReporter
 from ._validation import (
+    NotFittedError,
     check_array,
     check_choice,
     check_consistent_length,
@@ -256,7 +257,7 @@ class _BaseMLP(ParamsMixin):
 
     def _check_fitted(self):
         if getattr(self, "_mlp", None) is None:
-            raise _NotFittedError(
+            raise NotFittedError(
                 "This %s instance is not fitted yet; call 'fit' with appropriate arguments "
                 "before using this estimator" % type(self).__name__
             )
@@ -561,10 +562,6 @@ class MLPRegressor(_BaseMLP):
 
     def _restore_extra(self, document, path):
         self._y_1d = bool(document.get("y_1d", True))
-
-
-class _NotFittedError(ValueError, AttributeError):
-    """Raised when an unfitted estimator is used (like scikit-learn's NotFittedError)."""
 
 
 def estimator_from_document(document, tensors, path):

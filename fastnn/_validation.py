@@ -12,6 +12,14 @@ import numpy as np
 _FLOAT_DTYPES = (np.float32, np.float64)
 
 
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a model or transformer is used before ``fit``.
+
+    It subclasses ValueError and AttributeError, like scikit-learn's
+    NotFittedError, so existing ``except`` clauses keep working.
+    """
+
+
 def _describe(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._validation import NotFittedError
+
 __all__ = ["LabelEncoder", "StandardScaler"]
 
 
@@ -244,7 +246,7 @@ class StandardScaler:
     def _check_input(self, X, method):
         """Validate X for ``transform`` or ``inverse_transform``."""
         if not hasattr(self, "n_features_in_"):
-            raise ValueError(
+            raise NotFittedError(
                 f"This StandardScaler is not fitted yet. Call fit(X) before "
                 f"{method}."
             )
@@ -423,7 +425,7 @@ class LabelEncoder:
 
     def _check_fitted(self, method):
         if not hasattr(self, "classes_"):
-            raise ValueError(
+            raise NotFittedError(
                 f"This LabelEncoder is not fitted yet. Call fit(y) before {method}."
             )
 

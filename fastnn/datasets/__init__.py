@@ -41,6 +41,9 @@ class Dataset:
         Name accepted by :func:`load_dataset`.
     description : str
         One-line summary of the data set.
+    positive_label : object or None
+        For two-class data, the class that precision and recall treat as
+        positive (the finding a screening test looks for); None otherwise.
     """
 
     data: np.ndarray
@@ -49,21 +52,25 @@ class Dataset:
     target_names: tuple
     name: str
     description: str
+    positive_label: object = None
 
 
-# Per data set: file name, converter for the label text, description.
+# Per data set: file name, converter for the label text, description,
+# positive class.
 _REGISTRY = {
     "breast_cancer": (
         "breast_cancer.csv.gz",
         str,
         "Wisconsin Diagnostic Breast Cancer: 569 fine-needle aspirate images, "
         "30 nucleus features, labelled malignant or benign.",
+        "malignant",
     ),
     "digits": (
         "digits.csv.gz",
         int,
         "UCI optical handwritten digits, test split: 1,797 8x8 images with "
         "pixel counts 0-16, labelled 0-9.",
+        None,
     ),
 }
 
@@ -114,7 +121,7 @@ def load_dataset(name):
             f"Unknown dataset name={name!r}. "
             f"Use one of {', '.join(map(repr, _REGISTRY))}."
         )
-    file_name, parse_label, description = _REGISTRY[name]
+    file_name, parse_label, description, positive_label = _REGISTRY[name]
     feature_names, rows, labels = _read_csv_gz(file_name)
 
     data = np.array(rows, dtype=np.float64)
@@ -127,6 +134,7 @@ def load_dataset(name):
         target_names=target_names,
         name=name,
         description=description,
+        positive_label=positive_label,
     )
 
 
