@@ -7,6 +7,10 @@
 #define KT_NR(kt) ((kt)->nr_f32)
 #define KT_UKERNEL(kt) ((kt)->gemm_f32)
 #define KT_UKERNEL_T fnn_ukernel_f32
+#define KT_PACK_A(kt) ((kt)->pack_a_f32)
+#define KT_PACK_B(kt) ((kt)->pack_b_f32)
+#define KT_PACK_A_T fnn_pack_a_f32
+#define KT_PACK_B_T fnn_pack_b_f32
 #include "fnn_gemm_tmpl.h"
 #undef REAL
 #undef SFX
@@ -14,6 +18,10 @@
 #undef KT_NR
 #undef KT_UKERNEL
 #undef KT_UKERNEL_T
+#undef KT_PACK_A
+#undef KT_PACK_B
+#undef KT_PACK_A_T
+#undef KT_PACK_B_T
 
 #define REAL double
 #define SFX(name) name##_f64
@@ -21,4 +29,8 @@
 #define KT_NR(kt) ((kt)->nr_f64)
 #define KT_UKERNEL(kt) ((kt)->gemm_f64)
 #define KT_UKERNEL_T fnn_ukernel_f64
+#define KT_PACK_A(kt) ((kt)->pack_a_f64)
+#define KT_PACK_B(kt) ((kt)->pack_b_f64)
+#define KT_PACK_A_T fnn_pack_a_f64
+#define KT_PACK_B_T fnn_pack_b_f64
 #include "fnn_gemm_tmpl.h"

@@ -65,32 +65,6 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
     }
 }
 
-/* Pack op(A)[i0:i0+mr, p0:p0+kc] column by column into Ap (kc x MR),
- * padding rows past mr with zeros. */
-static void SFX(pack_a_mrxkc)(REAL *restrict Ap, int MR, int transa, const REAL *A, ptrdiff_t lda,
-                              ptrdiff_t i0, int mr, ptrdiff_t p0, ptrdiff_t kc)
-{
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        for (int i = 0; i < mr; i++)
-            Ap[p * MR + i] = OPA(i0 + i, p0 + p);
-        for (int i = mr; i < MR; i++)
-            Ap[p * MR + i] = 0;
-    }
-}
-
-/* Pack op(B)[p0:p0+kc, j0:j0+nr] row by row into Bp (kc x NR), padding
- * columns past nr with zeros. */
-static void SFX(pack_b_kcxnr)(REAL *restrict Bp, int NR, int transb, const REAL *B, ptrdiff_t ldb,
-                              ptrdiff_t p0, ptrdiff_t kc, ptrdiff_t j0, int nr)
-{
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        for (int j = 0; j < nr; j++)
-            Bp[p * NR + j] = OPB(p0 + p, j0 + j);
-        for (int j = nr; j < NR; j++)
-            Bp[p * NR + j] = 0;
-    }
-}
-
 #define GEMM_KC 256
 #define GEMM_MC_TILES 24  /* MC = 24 * MR rows of A per packed block */
 #define GEMM_NC_TILES 128 /* NC = 128 * NR columns of B per packed block */
@@ -110,6 +84,8 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     const fnn_kernel_table *kt = fnn_kernels();
     const int MR = KT_MR(kt), NR = KT_NR(kt);
     const KT_UKERNEL_T ukernel = KT_UKERNEL(kt);
+    const KT_PACK_A_T pack_a = KT_PACK_A(kt);
+    const KT_PACK_B_T pack_b = KT_PACK_B(kt);
     const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
     const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
     const int nt = fnn_threads_for(2.0 * (double)m * (double)n * (double)k);
@@ -150,7 +126,7 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
             for (ptrdiff_t jr = 0; jr < n_jr; jr++) {
                 const ptrdiff_t j0 = jc + jr * NR;
                 const int nr = (int)(n - j0 < NR ? n - j0 : NR);
-                SFX(pack_b_kcxnr)(Bp + jr * NR * kc, NR, transb, B, ldb, pc, kc, j0, nr);
+                pack_b(Bp + jr * NR * kc, transb, B, ldb, pc, kc, j0, nr);
             }
 
             for (ptrdiff_t ic = 0; ic < m; ic += MC) {         /* loop 3: ic */
@@ -161,7 +137,7 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                 for (ptrdiff_t ir = 0; ir < n_ir; ir++) {
                     const ptrdiff_t i0 = ic + ir * MR;
                     const int mr = (int)(m - i0 < MR ? m - i0 : MR);
-                    SFX(pack_a_mrxkc)(Ap + ir * MR * kc, MR, transa, A, lda, i0, mr, pc, kc);
+                    pack_a(Ap + ir * MR * kc, transa, A, lda, i0, mr, pc, kc);
                 }
 
                 /* loops 2 and 1 (jr, ir) as one range of micro-tiles; each

@@ -35,11 +35,26 @@ typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, cons
 typedef void (*fnn_ukernel_f64)(ptrdiff_t kc, double alpha, const double *Ap, const double *Bp,
                                 double beta, double *C, ptrdiff_t ldc, int m, int n);
 
+/* Packing of one MR-row sliver of op(A) and one NR-column sliver of op(B);
+ * see fnn_ukernel_tmpl.h. */
+typedef void (*fnn_pack_a_f32)(float *Ap, int transa, const float *A, ptrdiff_t lda,
+                               ptrdiff_t i0, int mr, ptrdiff_t p0, ptrdiff_t kc);
+typedef void (*fnn_pack_b_f32)(float *Bp, int transb, const float *B, ptrdiff_t ldb,
+                               ptrdiff_t p0, ptrdiff_t kc, ptrdiff_t j0, int nr);
+typedef void (*fnn_pack_a_f64)(double *Ap, int transa, const double *A, ptrdiff_t lda,
+                               ptrdiff_t i0, int mr, ptrdiff_t p0, ptrdiff_t kc);
+typedef void (*fnn_pack_b_f64)(double *Bp, int transb, const double *B, ptrdiff_t ldb,
+                               ptrdiff_t p0, ptrdiff_t kc, ptrdiff_t j0, int nr);
+
 /* Kernels and blocksizes of one ISA. */
 typedef struct {
     fnn_ukernel_f32 gemm_f32;
+    fnn_pack_a_f32 pack_a_f32;
+    fnn_pack_b_f32 pack_b_f32;
     int mr_f32, nr_f32;
     fnn_ukernel_f64 gemm_f64;
+    fnn_pack_a_f64 pack_a_f64;
+    fnn_pack_b_f64 pack_b_f64;
     int mr_f64, nr_f64;
 } fnn_kernel_table;
 

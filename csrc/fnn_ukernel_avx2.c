@@ -20,4 +20,7 @@
 #define UK_VLEN 4
 #include "fnn_ukernel_tmpl.h"
 
-const fnn_kernel_table fnn_kernels_avx2 = {ukernel_f32, 6, 16, ukernel_f64, 6, 8};
+const fnn_kernel_table fnn_kernels_avx2 = {
+    ukernel_f32, pack_a_f32, pack_b_f32, 6, 16,
+    ukernel_f64, pack_a_f64, pack_b_f64, 6, 8,
+};

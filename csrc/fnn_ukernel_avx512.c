@@ -21,4 +21,7 @@
 #define UK_VLEN 8
 #include "fnn_ukernel_tmpl.h"
 
-const fnn_kernel_table fnn_kernels_avx512 = {ukernel_f32, 8, 32, ukernel_f64, 8, 16};
+const fnn_kernel_table fnn_kernels_avx512 = {
+    ukernel_f32, pack_a_f32, pack_b_f32, 8, 32,
+    ukernel_f64, pack_a_f64, pack_b_f64, 8, 16,
+};

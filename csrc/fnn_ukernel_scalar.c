@@ -21,4 +21,7 @@
 #define UK_VLEN 2
 #include "fnn_ukernel_tmpl.h"
 
-const fnn_kernel_table fnn_kernels_scalar = {ukernel_f32, 4, 8, ukernel_f64, 4, 4};
+const fnn_kernel_table fnn_kernels_scalar = {
+    ukernel_f32, pack_a_f32, pack_b_f32, 4, 8,
+    ukernel_f64, pack_a_f64, pack_b_f64, 4, 4,
+};

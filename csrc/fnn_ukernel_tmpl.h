@@ -7,6 +7,9 @@
  *
  * Expects: REAL, SFX(name), UK_MR, UK_NR (a multiple of UK_VLEN), UK_VLEN.
  * Contract: see fnn_internal.h; Ap is kc x UK_MR, Bp is kc x UK_NR.
+ *
+ * The packing routines live here too, so that the register tile is a
+ * compile-time constant and each sliver row is copied as whole vectors.
  */
 #include <string.h>
 
@@ -28,7 +31,7 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
         for (int v = 0; v < UK_NV; v++)
             memcpy(&b[v], Bp + p * UK_NR + v * UK_VLEN, sizeof(b[v]));
         for (int i = 0; i < UK_MR; i++) {
-            SFX(vec) a = (SFX(vec)){0} + Ap[p * UK_MR + i];
+            SFX(vec) a = Ap[p * UK_MR + i] - (SFX(vec)){0}; /* x - 0 == x exactly, so this folds to a broadcast */
             for (int v = 0; v < UK_NV; v++)
                 acc[i][v] += a * b[v];
         }
@@ -60,3 +63,61 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
     }
 }
 #undef UK_NV
+
+/* Pack op(A)[i0:i0+mr, p0:p0+kc] column by column into Ap (kc x UK_MR),
+ * padding rows past mr with zeros. transa: A is stored k x m. */
+static void SFX(pack_a)(REAL *restrict Ap, int transa, const REAL *restrict A, ptrdiff_t lda,
+                        ptrdiff_t i0, int mr, ptrdiff_t p0, ptrdiff_t kc)
+{
+    if (mr == UK_MR && transa) {
+        for (ptrdiff_t p = 0; p < kc; p++)
+            memcpy(Ap + p * UK_MR, A + (p0 + p) * lda + i0, UK_MR * sizeof(REAL));
+        return;
+    }
+    if (mr == UK_MR) {
+        const REAL *rows[UK_MR];
+        for (int i = 0; i < UK_MR; i++)
+            rows[i] = A + (i0 + i) * lda + p0;
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (int i = 0; i < UK_MR; i++)
+                Ap[p * UK_MR + i] = rows[i][p];
+        return;
+    }
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        for (int i = 0; i < UK_MR; i++) {
+            REAL v = 0;
+            if (i < mr)
+                v = transa ? A[(p0 + p) * lda + i0 + i] : A[(i0 + i) * lda + p0 + p];
+            Ap[p * UK_MR + i] = v;
+        }
+    }
+}
+
+/* Pack op(B)[p0:p0+kc, j0:j0+nr] row by row into Bp (kc x UK_NR), padding
+ * columns past nr with zeros. transb: B is stored n x k. */
+static void SFX(pack_b)(REAL *restrict Bp, int transb, const REAL *restrict B, ptrdiff_t ldb,
+                        ptrdiff_t p0, ptrdiff_t kc, ptrdiff_t j0, int nr)
+{
+    if (nr == UK_NR && !transb) {
+        for (ptrdiff_t p = 0; p < kc; p++)
+            memcpy(Bp + p * UK_NR, B + (p0 + p) * ldb + j0, UK_NR * sizeof(REAL));
+        return;
+    }
+    if (transb) {
+        /* read each column of op(B) (a row of B) contiguously */
+        for (int j = 0; j < UK_NR; j++) {
+            if (j >= nr) {
+                for (ptrdiff_t p = 0; p < kc; p++)
+                    Bp[p * UK_NR + j] = 0;
+                continue;
+            }
+            const REAL *col = B + (j0 + j) * ldb + p0;
+            for (ptrdiff_t p = 0; p < kc; p++)
+                Bp[p * UK_NR + j] = col[p];
+        }
+        return;
+    }
+    for (ptrdiff_t p = 0; p < kc; p++)
+        for (int j = 0; j < UK_NR; j++)
+            Bp[p * UK_NR + j] = j < nr ? B[(p0 + p) * ldb + j0 + j] : 0;
+}
