@@ -199,7 +199,7 @@ fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_opti
                                  ptrdiff_t first_batch, ptrdiff_t last_batch,
                                  double alpha, double *loss_sum);
 /* out[n, sizes[L]] := head(network(X)), or the logits when apply_head is 0.
- * Allocates its own scratch, so calls from several threads at once are safe. */
+ * Uses per-thread scratch, so calls from several threads at once are safe. */
 fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X, ptrdiff_t n,
                            ptrdiff_t ldx, int apply_head, void *out);
 

@@ -95,20 +95,17 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     ptrdiff_t nc_max = n < NC ? ((n + NR - 1) / NR) * NR : NC;
     ptrdiff_t kc_max = k < KC ? k : KC;
     if (m <= GEMM_DIRECT_ROWS) {
-        REAL *row = fnn_aligned_alloc((size_t)n * sizeof(REAL));
+        REAL *row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)n * sizeof(REAL));
         if (row) {
             SFX(gemm_rows)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc);
-            fnn_aligned_free(row);
             return;
         }
     }
-    REAL *Ap = fnn_aligned_alloc((size_t)(mc_max * kc_max) * sizeof(REAL));
-    REAL *Bp = fnn_aligned_alloc((size_t)(kc_max * nc_max) * sizeof(REAL));
+    REAL *Ap = fnn_scratch(FNN_SCRATCH_PACK_A, (size_t)(mc_max * kc_max) * sizeof(REAL));
+    REAL *Bp = fnn_scratch(FNN_SCRATCH_PACK_B, (size_t)(kc_max * nc_max) * sizeof(REAL));
     if (!Ap || !Bp) {
-        /* NOTE: out of memory for the packed blocks; the reference loop
-         * needs none and gives the same result up to rounding. */
-        fnn_aligned_free(Ap);
-        fnn_aligned_free(Bp);
+        /* NOTE: no memory for the packed blocks; the reference loop needs
+         * none and gives the same result up to rounding. */
         SFX(fnn_gemm_ref)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
@@ -155,9 +152,6 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
             }
         }
     }
-
-    fnn_aligned_free(Ap);
-    fnn_aligned_free(Bp);
 }
 
 #undef OPA

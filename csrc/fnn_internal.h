@@ -15,6 +15,12 @@
 void *fnn_aligned_alloc(size_t bytes);
 void fnn_aligned_free(void *p);
 
+/* Per-thread scratch buffers that grow to the largest request and are
+ * reused by later calls on the same thread (freed when the thread exits),
+ * so steady-state kernels allocate nothing. A slot holds one buffer. */
+enum { FNN_SCRATCH_PACK_A, FNN_SCRATCH_PACK_B, FNN_SCRATCH_ROW, FNN_SCRATCH_PREDICT, FNN_SCRATCH_SLOTS };
+void *fnn_scratch(int slot, size_t bytes);
+
 /* Records that a parallel region with more than one thread ran, which makes
  * a later forked child run serially. */
 void fnn_note_parallel(int nthreads);

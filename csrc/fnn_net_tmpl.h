@@ -131,7 +131,7 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
     return FNN_OK;
 }
 
-/* Rows per chunk of fnn_net_predict: bounds the scratch memory. */
+/* Rows per chunk of fnn_net_predict: bounds the per-thread scratch memory. */
 #define PREDICT_CHUNK 2048
 
 static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const REAL *X,
@@ -142,7 +142,7 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
     const ptrdiff_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
     REAL *scratch = NULL;
     if (L > 1) {
-        scratch = fnn_aligned_alloc((size_t)(2 * chunk * net->max_width) * sizeof(REAL));
+        scratch = fnn_scratch(FNN_SCRATCH_PREDICT, (size_t)(2 * chunk * net->max_width) * sizeof(REAL));
         if (!scratch)
             return FNN_ENOMEM;
     }
@@ -162,7 +162,6 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
         if (apply_head)
             SFX(fnn_output)(out + r0 * n_out, out + r0 * n_out, rows, n_out, net->output);
     }
-    fnn_aligned_free(scratch);
     return FNN_OK;
 }
 #undef PREDICT_CHUNK

@@ -91,6 +91,61 @@ void fnn_note_parallel(int nthreads)
     }
 }
 
+#ifdef FNN_HAVE_ATFORK
+typedef struct {
+    void *ptr[FNN_SCRATCH_SLOTS];
+    size_t size[FNN_SCRATCH_SLOTS];
+} scratch_set;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok = 0;
+
+static void free_scratch_set(void *p)
+{
+    scratch_set *set = p;
+    for (int i = 0; i < FNN_SCRATCH_SLOTS; i++)
+        fnn_aligned_free(set->ptr[i]);
+    free(set);
+}
+
+static void make_scratch_key(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, free_scratch_set) == 0;
+}
+
+void *fnn_scratch(int slot, size_t bytes)
+{
+    pthread_once(&scratch_once, make_scratch_key);
+    if (!scratch_key_ok)
+        return NULL;
+    scratch_set *set = pthread_getspecific(scratch_key);
+    if (!set) {
+        set = calloc(1, sizeof(*set));
+        if (!set || pthread_setspecific(scratch_key, set) != 0) {
+            free(set);
+            return NULL;
+        }
+    }
+    if (set->size[slot] < bytes) {
+        fnn_aligned_free(set->ptr[slot]);
+        set->ptr[slot] = fnn_aligned_alloc(bytes);
+        set->size[slot] = set->ptr[slot] ? bytes : 0;
+    }
+    return set->ptr[slot];
+}
+#else
+/* NOTE: without POSIX threads there is no per-thread storage here, so GEMM
+ * and prediction see NULL and take their slow unpacked paths. fastnn
+ * targets Linux and macOS, which both have POSIX threads. */
+void *fnn_scratch(int slot, size_t bytes)
+{
+    (void)slot;
+    (void)bytes;
+    return NULL;
+}
+#endif
+
 void *fnn_aligned_alloc(size_t bytes)
 {
     void *p = NULL;

@@ -1,5 +1,6 @@
 """Thread policy, instruction-set choice and build introspection."""
 
+import numbers
 import os
 import sys
 import warnings
@@ -71,11 +72,12 @@ def resolve_num_threads(n_threads=None):
     """Pick the thread count: the argument, else FASTNN_NUM_THREADS, else
     OMP_NUM_THREADS, else the usable CPU count."""
     if n_threads is not None:
-        if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
+        if (isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral)
+                or n_threads < 1):
             raise ValueError(
                 "n_threads must be a positive integer or None, got %r" % (n_threads,)
             )
-        return n_threads
+        return int(n_threads)
     for name in ("FASTNN_NUM_THREADS", "OMP_NUM_THREADS"):
         n = _env_threads(name)
         if n is not None:

@@ -590,8 +590,8 @@ cdef class Network:
 
         With logits=True, return the logits themselves.
 
-        Safe to call from several threads at once: each call allocates its own
-        scratch and the GIL is released while the kernels run.
+        Safe to call from several threads at once: each thread has its own
+        scratch memory, and the GIL is released while the kernels run.
         """
         self._check_flat(params, "params")
         cdef cnp.ndarray x = self._check_rows(X, "X", self.sizes[0])
