@@ -62,7 +62,11 @@ void fnn_set_num_threads(int n)
 
 int fnn_get_num_threads(void)
 {
+#ifdef _OPENMP
     return num_threads;
+#else
+    return 1; /* a serial build runs every kernel on the calling thread */
+#endif
 }
 
 int fnn_fork_serial(void)
