@@ -170,8 +170,13 @@ double SFX(fnn_loss)(REAL *dZ, const REAL *Z, const REAL *Y, const REAL *w, ptrd
         total += wi * SFX(row_loss)(dZ ? dZ + i * m : NULL, Z + i * m, Y + i * m, m, out);
         weight_sum += wi;
     }
-    if (weight_sum <= 0)
+    if (weight_sum <= 0) {
+        /* no row counts, so neither the loss nor its gradient has a term */
+        if (dZ)
+            for (ptrdiff_t i = 0; i < n * m; i++)
+                dZ[i] = 0;
         return 0;
+    }
 
     /* dZ so far holds per-row gradients: scale row i by w_i / sum(w) */
     if (dZ) {

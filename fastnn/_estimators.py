@@ -298,7 +298,23 @@ class _BaseMLP(ParamsMixin):
         return self._mlp.output
 
     def _predict_raw(self, X):
-        return self._mlp.network.predict(self._mlp.params, self._check_X(X))
+        X = self._check_X(X)
+        return self._mlp.network.predict(self._mlp.params, X)
+
+    def __sklearn_tags__(self):
+        """Describe the estimator to scikit-learn (>= 1.6), which calls this.
+
+        scikit-learn is imported here only, when scikit-learn itself asks.
+        """
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+
+        is_classifier = self._estimator_type == "classifier"
+        return Tags(
+            estimator_type=self._estimator_type,
+            target_tags=TargetTags(required=True, multi_output=True),
+            classifier_tags=ClassifierTags(multi_label=True) if is_classifier else None,
+            regressor_tags=None if is_classifier else RegressorTags(),
+        )
 
     # ---- model file --------------------------------------------------------------------
 
@@ -429,11 +445,13 @@ class MLPClassifier(_BaseMLP):
             if not np.array_equal(classes, self.classes_):
                 raise ValueError(
                     "warm_start=True cannot change the classes: the model has %s, y has %s; "
-                    "set warm_start=False to start over" % (list(self.classes_), list(classes))
+                    "set warm_start=False to start over"
+                    % (self.classes_.tolist(), classes.tolist())
                 )
         elif len(classes) < 2:
             raise ValueError(
-                "y has only one class (%r); a classifier needs at least two" % (classes[0],)
+                "y has only one class (%r); a classifier needs at least two"
+                % (classes[0].item() if hasattr(classes[0], "item") else classes[0],)
             )
         self.classes_ = classes
         self._multilabel = False
@@ -489,7 +507,7 @@ class MLPClassifier(_BaseMLP):
 
     def _document_extra(self):
         classes = self.classes_
-        if classes.dtype.kind not in "biuU":
+        if classes.dtype.kind not in "biufU":
             if not all(isinstance(c, str) for c in classes):
                 raise TypeError("class labels of dtype %s cannot be saved; use ints or strings"
                                 % classes.dtype)

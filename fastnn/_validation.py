@@ -133,8 +133,8 @@ def _check_finite(arr, name):
         where = ""
     kind = "NaN" if np.isnan(arr[bad]).any() else "infinite"
     raise ValueError(
-        "%s contains %d %s value(s)%s; impute or drop missing values and replace "
-        "infinities before training" % (name, int(bad.sum()), kind, where)
+        "%s contains %d %s value(s)%s; impute or drop the missing values and replace "
+        "infinities first" % (name, int(bad.sum()), kind, where)
     )
 
 
