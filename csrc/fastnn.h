@@ -44,6 +44,7 @@ typedef enum {
     FNN_OUT_IDENTITY = 0, /* squared error: 0.5 * sum_j (z_j - y_j)^2 per row */
     FNN_OUT_LOGISTIC = 1, /* binary cross-entropy from logits, per output */
     FNN_OUT_SOFTMAX = 2,  /* softmax cross-entropy from logits */
+    FNN_OUT_EXP = 3,      /* Poisson deviance with a log link: prediction exp(z) */
     FNN_OUT_COUNT
 } fnn_output;
 
@@ -180,8 +181,9 @@ fnn_status fnn_net_forward(const fnn_net *net, fnn_workspace *ws, const void *pa
                            const void *X, ptrdiff_t n, ptrdiff_t ldx);
 /*
  * Backward pass after fnn_net_forward on the same X: writes the full
- * gradient of (data loss + 0.5 * alpha * sum W^2 / n) into grads and
- * returns that loss. Y is n x sizes[L]; w may be NULL.
+ * gradient of (data loss + 0.5 * alpha * sum W^2 / sum w) into grads and
+ * returns that loss. Y is n x sizes[L]; w may be NULL (then sum w = n).
+ * Biases are not penalized.
  */
 double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *params, void *grads,
                         const void *X, ptrdiff_t ldx, const void *Y, const void *w,

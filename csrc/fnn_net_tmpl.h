@@ -37,11 +37,11 @@ static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *
     }
 }
 
-/* dW += (alpha / n) W; returns sum W^2 for the loss. */
+/* dW += (alpha / weight_sum) W; returns sum W^2 for the loss. */
 static double SFX(add_l2)(REAL *restrict dW, const REAL *restrict W, ptrdiff_t size,
-                          double alpha, ptrdiff_t n)
+                          double alpha, double weight_sum)
 {
-    const REAL scale = (REAL)(alpha / (double)n);
+    const REAL scale = weight_sum > 0 ? (REAL)(alpha / weight_sum) : 0;
     double sum_sq = 0;
     for (ptrdiff_t i = 0; i < size; i++) {
         dW[i] += scale * W[i];
@@ -63,6 +63,14 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
     int cur = 0;
     double sum_sq = 0;
 
+    /* the L2 term is scaled by the total sample weight (n without weights) */
+    double weight_sum = (double)n;
+    if (w) {
+        weight_sum = 0;
+        for (ptrdiff_t i = 0; i < n; i++)
+            weight_sum += w[i];
+    }
+
     for (int l = L - 1; l >= 0; l--) {
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         const REAL *A_in = l == 0 ? X : SFX(layer_out)(net, ws, l - 1);
@@ -73,7 +81,7 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
         /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
         SFX(fnn_gemm)(1, 0, K, M, n, 1, A_in, ld_in, delta[cur], M, 0, dW, M);
         if (alpha != 0)
-            sum_sq += SFX(add_l2)(dW, W, K * M, alpha, n);
+            sum_sq += SFX(add_l2)(dW, W, K * M, alpha, weight_sum);
         SFX(fnn_col_sum)(grads + net->b_offset[l], delta[cur], n, M, M);
 
         /* dA_in = dZ W^T, then dZ_in = dA_in * act'(Z_in) */
@@ -83,7 +91,7 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
             cur = 1 - cur;
         }
     }
-    return loss + 0.5 * alpha * sum_sq / (double)n;
+    return weight_sum > 0 ? loss + 0.5 * alpha * sum_sq / weight_sum : loss;
 }
 
 /* Copy rows order[r0 .. r0+rows) of src[., width] into dst. */

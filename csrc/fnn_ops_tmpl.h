@@ -113,6 +113,9 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
         } else if (out == FNN_OUT_LOGISTIC) {
             for (ptrdiff_t j = 0; j < m; j++)
                 p[j] = SFX(logistic)(z[j]);
+        } else if (out == FNN_OUT_EXP) {
+            for (ptrdiff_t j = 0; j < m; j++)
+                p[j] = EXP(z[j]);
         } else if (p != z) {
             for (ptrdiff_t j = 0; j < m; j++)
                 p[j] = z[j];
@@ -125,6 +128,8 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
  *   softmax:  lse(z) * sum(y) - y.z                  dz = p * sum(y) - y
  *   logistic: sum max(z,0) - z y + log1p(exp(-|z|))  dz = logistic(z) - y
  *   identity: 0.5 * sum (z - y)^2                    dz = z - y
+ *   exp:      sum y log(y / e^z) - y + e^z           dz = e^z - y
+ * (the last is the Poisson deviance of the prediction e^z, with 0 log 0 = 0)
  */
 static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m, int out)
 {
@@ -149,6 +154,13 @@ static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m,
             loss += (zj > 0 ? zj : 0) - zj * y[j] + LOG1P(EXP(-(zj < 0 ? -zj : zj)));
             if (dz)
                 dz[j] = SFX(logistic)(zj) - y[j];
+        }
+    } else if (out == FNN_OUT_EXP) {
+        for (ptrdiff_t j = 0; j < m; j++) {
+            const double e = exp((double)z[j]), yj = y[j];
+            loss += (yj > 0 ? yj * (log(yj) - (double)z[j]) : 0) - yj + e;
+            if (dz)
+                dz[j] = (REAL)(e - yj);
         }
     } else {
         for (ptrdiff_t j = 0; j < m; j++) {

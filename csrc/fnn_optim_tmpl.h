@@ -37,14 +37,16 @@ static void SFX(adam_step)(fnn_optimizer *opt, REAL *restrict p, REAL *restrict 
     const double t = (double)opt->t;
     const REAL step = (REAL)(opt->learning_rate * sqrt(1 - pow(opt->beta2, t)) /
                              (1 - pow(opt->beta1, t)));
+    /* 1 - beta in double first: 1 - (float)0.999 is off by 1.3e-5 relative */
     const REAL b1 = (REAL)opt->beta1, b2 = (REAL)opt->beta2, eps = (REAL)opt->epsilon;
+    const REAL c1 = (REAL)(1 - opt->beta1), c2 = (REAL)(1 - opt->beta2);
     const int nt = fnn_threads_for((double)n * 8.0);
     fnn_note_parallel(nt);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (ptrdiff_t i = 0; i < n; i++) {
         REAL gi = g[i];
-        REAL mi = b1 * m[i] + (1 - b1) * gi;
-        REAL vi = b2 * v[i] + (1 - b2) * gi * gi;
+        REAL mi = b1 * m[i] + c1 * gi;
+        REAL vi = b2 * v[i] + c2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
         p[i] -= step * mi / (SQRT(vi) + eps);

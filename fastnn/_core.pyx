@@ -23,7 +23,7 @@ cdef extern from "fastnn.h" nogil:
     int FNN_FLOAT32
     int FNN_FLOAT64
     int FNN_ACT_IDENTITY, FNN_ACT_LOGISTIC, FNN_ACT_TANH, FNN_ACT_RELU
-    int FNN_OUT_IDENTITY, FNN_OUT_LOGISTIC, FNN_OUT_SOFTMAX
+    int FNN_OUT_IDENTITY, FNN_OUT_LOGISTIC, FNN_OUT_SOFTMAX, FNN_OUT_EXP
     int FNN_OPT_SGD, FNN_OPT_ADAM
 
     int fnn_isa_detect()
@@ -120,6 +120,7 @@ OUTPUTS = {
     "identity": FNN_OUT_IDENTITY,
     "logistic": FNN_OUT_LOGISTIC,
     "softmax": FNN_OUT_SOFTMAX,
+    "exp": FNN_OUT_EXP,
 }
 ISAS = {"scalar": 0, "avx2": 1, "avx512": 2}
 
@@ -617,8 +618,9 @@ cdef class Network:
         """Write the gradient of the batch loss into grads and return the loss.
 
         The loss is the (weighted) mean data loss over the rows of X plus
-        0.5 * alpha * sum(W**2) / n. No parameter changes: call an optimizer's
-        `step` afterwards (an allreduce of grads fits in between).
+        0.5 * alpha * sum(W**2) / sum(sample_weight) (n without weights).
+        No parameter changes: call an optimizer's `step` afterwards (an
+        allreduce of grads fits in between).
         """
         self._check_flat(params, "params")
         self._check_flat(grads, "grads")

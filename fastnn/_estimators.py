@@ -76,10 +76,7 @@ class _BaseMLP(ParamsMixin):
         for i, size in enumerate(hidden):
             check_int(size, "hidden_layer_sizes[%d]" % i, low=1)
         check_choice(self.activation, "activation", ("identity", "logistic", "tanh", "relu"))
-        if self.solver == "lbfgs":
-            # TODO: L-BFGS (through scipy, on the fused forward/backward) is not built yet.
-            raise ValueError("solver='lbfgs' is not supported yet; use solver='adam' or 'sgd'")
-        check_choice(self.solver, "solver", ("adam", "sgd"))
+        check_choice(self.solver, "solver", ("lbfgs", "sgd", "adam"))
         check_float(self.alpha, "alpha", low=0)
         if self.batch_size != "auto":
             check_int(self.batch_size, "batch_size", low=1)
@@ -109,14 +106,27 @@ class _BaseMLP(ParamsMixin):
         sample_weight : array-like of shape (n_samples,), optional
             Weights of the rows in the loss.
         """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _partial_fit(self, X, y, sample_weight=None, classes=None):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers; solver='lbfgs' "
+                "is not stochastic"
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
         hidden = self._validate_params()
+        self._check_feature_names(X, reset=not (incremental and self._is_fitted()))
         X = check_array(X, name="X")
-        Y = self._encode_targets(y, X.shape[0], fitting=True)
+        continuing = (incremental or self.warm_start) and self._is_fitted()
+        mode = ("partial_fit" if incremental else "warm_start") if continuing else None
+        Y = self._encode_targets(y, mode, classes=classes)
         check_consistent_length(X=X, y=Y)
         w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
 
-        reuse = self.warm_start and getattr(self, "_mlp", None) is not None
-        if reuse:
+        if continuing:
             self._check_warm_start(X, Y, hidden)
         else:
             self._mlp = MLP([X.shape[1], *hidden, Y.shape[1]], self.activation,
@@ -124,20 +134,53 @@ class _BaseMLP(ParamsMixin):
                             init="sklearn")
             self._reset_fit_state()
         self.n_features_in_ = X.shape[1]
-        self._fit_stochastic(X.astype(self._mlp.dtype, copy=False), Y.astype(self._mlp.dtype), w)
+        X = X.astype(self._mlp.dtype, copy=False)
+        Y = Y.astype(self._mlp.dtype)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, w)
+        else:
+            self._fit_stochastic(X, Y, w, incremental)
         return self
+
+    def _is_fitted(self):
+        return getattr(self, "_mlp", None) is not None
+
+    def _check_feature_names(self, X, reset):
+        """Record DataFrame column names at fit; check them at later calls."""
+        columns = getattr(X, "columns", None)
+        names = None
+        if columns is not None and len(columns) and all(isinstance(c, str) for c in columns):
+            names = np.asarray(list(columns), dtype=object)
+        if reset:
+            if names is None:
+                self.__dict__.pop("feature_names_in_", None)
+            else:
+                self.feature_names_in_ = names
+            return
+        fitted = getattr(self, "feature_names_in_", None)
+        if fitted is None or names is None:
+            return
+        if len(names) != len(fitted) or (names != fitted).any():
+            raise ValueError(
+                "The feature names should match those that were passed during fit: "
+                "expected %s, got %s" % (list(fitted)[:10], list(names)[:10])
+            )
 
     def _reset_fit_state(self):
         self.n_iter_ = 0
         self.t_ = 0
-        self.loss_curve_ = []
-        self.best_loss_ = np.inf
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        for name in ("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_"):
+            self.__dict__.pop(name, None)
+        if self.solver != "lbfgs":
+            self.loss_curve_ = []
+            self.best_loss_ = None if self.early_stopping else np.inf
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
-        self._mlp.configure_optimizer(self.solver, self.learning_rate_init, self.momentum,
-                                      self.nesterovs_momentum, self.beta_1, self.beta_2,
-                                      self.epsilon)
+        if self.solver != "lbfgs":
+            self._mlp.configure_optimizer(self.solver, self.learning_rate_init, self.momentum,
+                                          self.nesterovs_momentum, self.beta_1, self.beta_2,
+                                          self.epsilon)
 
     def _check_warm_start(self, X, Y, hidden):
         expected = (X.shape[1], *hidden, Y.shape[1])
@@ -146,6 +189,49 @@ class _BaseMLP(ParamsMixin):
                 "warm_start=True needs the same architecture and data width: the fitted "
                 "network has layer sizes %s, this fit asks for %s; set warm_start=False to "
                 "start over" % (tuple(self._mlp.layer_sizes), expected)
+            )
+
+    def _fit_lbfgs(self, X, Y, w):
+        """Minimize the full-batch loss with SciPy's L-BFGS-B on the fused C gradient."""
+        try:
+            from scipy.optimize import minimize
+        except ImportError:
+            raise ImportError(
+                "solver='lbfgs' needs SciPy; install it ('pip install scipy') or use "
+                "solver='adam'"
+            ) from None
+        mlp = self._mlp
+
+        def loss_and_gradient(flat):
+            mlp.params[...] = flat
+            loss = mlp.network.forward_backward(mlp.params, mlp.grads, X, Y, w, self.alpha)
+            if not np.isfinite(loss):
+                raise _core.NonFiniteLossError(
+                    "L-BFGS reached a NaN or infinite loss; scale the inputs (for example "
+                    "with fastnn.preprocessing.StandardScaler) or raise alpha"
+                )
+            return loss, mlp.grads.astype(np.float64)
+
+        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        start = mlp.params.astype(np.float64)
+        try:
+            result = minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True,
+                              options=options)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by the user; the model keeps the weights "
+                          "of the last evaluated step.", RuntimeWarning, stacklevel=4)
+            return
+        mlp.params[...] = result.x
+        self.n_iter_ = int(result.nit)
+        self.loss_ = float(result.fun)
+        if self.verbose:
+            print("L-BFGS: %d iterations, %d evaluations, loss %.8f"
+                  % (result.nit, result.nfev, result.fun))
+        if result.status != 0:
+            warnings.warn(
+                "lbfgs failed to converge after %d iterations (status %d: %s); raise "
+                "max_iter or max_fun, or scale the data"
+                % (result.nit, result.status, result.message), ConvergenceWarning, stacklevel=4,
             )
 
     def _split_validation(self, X, Y, w):
@@ -164,18 +250,21 @@ class _BaseMLP(ParamsMixin):
         return (np.ascontiguousarray(X[train]), np.ascontiguousarray(Y[train]), w_train,
                 np.ascontiguousarray(X[val]), Y[val])
 
-    def _fit_stochastic(self, X, Y, w):
+    def _fit_stochastic(self, X, Y, w, incremental=False):
+        """Train epochs of mini-batches; partial_fit (incremental) runs one."""
         mlp = self._mlp
+        early_stopping = self.early_stopping and not incremental
         X_val = Y_val = None
-        if self.early_stopping:
+        if early_stopping:
             X, Y, w, X_val, Y_val = self._split_validation(X, Y, w)
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
-        reporter = EpochReporter(self.max_iter, enabled=bool(self.verbose))
+        n_epochs = 1 if incremental else self.max_iter
+        reporter = EpochReporter(n_epochs, enabled=bool(self.verbose))
         best_params = None
 
         try:
-            for epoch_index in range(self.max_iter):
+            for epoch_index in range(n_epochs):
                 reporter.start_epoch(self.n_iter_ + 1)
                 try:
                     loss = mlp.train_epoch(X, Y, batch_size, w, self.alpha, self.shuffle, reporter)
@@ -192,13 +281,15 @@ class _BaseMLP(ParamsMixin):
                 self.loss_curve_.append(loss)
                 metrics = {"loss": loss}
 
-                improved = self._update_no_improvement(X_val, Y_val, metrics)
-                if improved and self.early_stopping:
+                improved = self._update_no_improvement(X_val, Y_val, metrics, early_stopping)
+                if improved and early_stopping:
                     best_params = mlp.params.copy()
                 reporter.end_epoch(metrics)
                 if self.solver == "sgd" and self.learning_rate == "invscaling":
                     mlp.optimizer.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
 
+                if incremental:
+                    break
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self._stop_or_lower_rate(reporter):
                         break
@@ -212,12 +303,12 @@ class _BaseMLP(ParamsMixin):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by the user; the model keeps the weights "
                           "of the last completed batches.", RuntimeWarning, stacklevel=3)
-        if self.early_stopping and best_params is not None:
+        if early_stopping and best_params is not None:
             mlp.params[...] = best_params
 
-    def _update_no_improvement(self, X_val, Y_val, metrics):
+    def _update_no_improvement(self, X_val, Y_val, metrics, early_stopping):
         """Track the best loss or validation score; return True on a new best."""
-        if self.early_stopping:
+        if early_stopping:
             score = self._validation_score(X_val, Y_val)
             self.validation_scores_.append(score)
             metrics["val_score"] = score
@@ -264,6 +355,7 @@ class _BaseMLP(ParamsMixin):
 
     def _check_X(self, X):
         self._check_fitted()
+        self._check_feature_names(X, reset=False)
         X = check_array(X, name="X", dtype=self._mlp.dtype)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -421,12 +513,17 @@ class MLPClassifier(_BaseMLP):
     def _output_head(self, Y):
         return "logistic" if self._binary_or_multilabel else "softmax"
 
-    def _encode_targets(self, y, n_rows, fitting):
+    def _encode_targets(self, y, mode, classes=None):
+        """Return y as a float target matrix and set classes_.
+
+        mode is None for a fresh fit, "warm_start" (the classes must not
+        change) or "partial_fit" (the labels must be among classes_).
+        """
         arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr.ravel()
         if arr.ndim == 2:
-            return self._encode_multilabel(arr)
+            return self._encode_multilabel(arr, mode)
         if arr.ndim != 1:
             raise ValueError("y must be 1-D class labels or a 2-D indicator matrix, got shape %s"
                              % (arr.shape,))
@@ -436,39 +533,79 @@ class MLPClassifier(_BaseMLP):
             if not np.isfinite(arr).all():
                 raise ValueError("y contains NaN or infinite labels; drop or fill those rows")
             if not np.array_equal(arr, np.round(arr)):
+                example = arr[arr != np.round(arr)][0].item()
                 raise ValueError(
                     "Unknown label type: continuous. y holds non-integer floats such as %r; "
-                    "use MLPRegressor for regression or pass class labels" % (arr[arr != np.round(arr)][0],)
+                    "use MLPRegressor for regression or pass class labels" % (example,)
                 )
-        classes, indices = np.unique(arr, return_inverse=True)
-        if self.warm_start and getattr(self, "_mlp", None) is not None:
-            if not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    "warm_start=True cannot change the classes: the model has %s, y has %s; "
-                    "set warm_start=False to start over"
-                    % (self.classes_.tolist(), classes.tolist())
-                )
-        elif len(classes) < 2:
+
+        present = np.unique(arr)
+        if mode == "warm_start" and not np.array_equal(present, self.classes_):
             raise ValueError(
-                "y has only one class (%r); a classifier needs at least two"
-                % (classes[0].item() if hasattr(classes[0], "item") else classes[0],)
+                "warm_start can only be used where y has the same classes as in the "
+                "previous call to fit: the model has %s, y has %s; set warm_start=False "
+                "to start over" % (self.classes_.tolist(), present.tolist())
             )
-        self.classes_ = classes
-        self._multilabel = False
-        self._binary_or_multilabel = len(classes) == 2
-        if len(classes) == 2:
+        if mode is None:
+            self.classes_ = present if classes is None else np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "y has only one class (%r); a classifier needs at least two"
+                    % (self.classes_.tolist()[0],)
+                )
+            self._multilabel = False
+            self._binary_or_multilabel = len(self.classes_) == 2
+        unknown = np.setdiff1d(present, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                "y has classes not in classes_ %s: %s; pass every class in the classes "
+                "argument of the first partial_fit call"
+                % (self.classes_.tolist(), unknown.tolist()[:10])
+            )
+
+        indices = np.searchsorted(self.classes_, arr)
+        if len(self.classes_) == 2:
             return indices.astype(np.float64).reshape(-1, 1)
-        Y = np.zeros((arr.shape[0], len(classes)))
+        Y = np.zeros((arr.shape[0], len(self.classes_)))
         Y[np.arange(arr.shape[0]), indices] = 1
         return Y
 
-    def _encode_multilabel(self, arr):
+    def _encode_multilabel(self, arr, mode):
         if arr.dtype.kind not in "biuf" or not np.isin(arr, (0, 1)).all():
             raise ValueError("a 2-D y must be a 0/1 indicator matrix (multilabel); got other values")
+        if mode is not None and (not self._multilabel or arr.shape[1] != len(self.classes_)):
+            raise ValueError(
+                "y has %d label columns, but the model was fitted on %s; refit with "
+                "warm_start=False to change them"
+                % (arr.shape[1], "%d labels" % len(self.classes_) if self._multilabel
+                   else "single-label classes")
+            )
         self.classes_ = np.arange(arr.shape[1])
         self._multilabel = True
         self._binary_or_multilabel = True
         return arr.astype(np.float64)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over X and y; return self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), optional
+            All the classes that can appear in y. Required on the first call;
+            later calls must not pass different classes.
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        if not self._is_fitted():
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                "classes=%s is not the same as on the first call to partial_fit (%s)"
+                % (np.unique(classes).tolist(), self.classes_.tolist())
+            )
+        return self._partial_fit(X, y, sample_weight, classes=classes)
 
     def predict_proba(self, X):
         """Return class probabilities of shape (n_samples, n_classes)."""
@@ -527,10 +664,17 @@ class MLPClassifier(_BaseMLP):
 class MLPRegressor(_BaseMLP):
     """Multilayer perceptron regressor, a drop-in for scikit-learn's MLPRegressor.
 
-    Squared-error loss with an identity output; ``y`` may have several
-    columns (multi-output regression). The parameters and attributes are
-    those of ``MLPClassifier``, without ``classes_``; ``early_stopping``
-    watches the validation R^2 score.
+    ``y`` may have several columns (multi-output regression). The
+    parameters and attributes are those of ``MLPClassifier``, without
+    ``classes_``, plus ``loss``; ``early_stopping`` watches the validation
+    R^2 score.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        "squared_error" trains an identity output on half the squared
+        error; "poisson" trains an exponential output on the Poisson
+        deviance, for counts and rates (y must be >= 0).
 
     Examples
     --------
@@ -545,18 +689,51 @@ class MLPRegressor(_BaseMLP):
 
     _estimator_type = "regressor"
 
-    def _output_head(self, Y):
-        return "identity"
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+        )
+        self.loss = loss
 
-    def _encode_targets(self, y, n_rows, fitting):
+    def _validate_params(self):
+        check_choice(self.loss, "loss", ("squared_error", "poisson"))
+        return super()._validate_params()
+
+    def _output_head(self, Y):
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _encode_targets(self, y, mode, classes=None):
         arr = check_array(y, name="y", dtype=np.float64, ensure_2d=False)
-        if arr.ndim == 1:
-            self._y_1d = True
-            return arr.reshape(-1, 1)
-        if arr.ndim != 2:
+        if arr.ndim > 2:
             raise ValueError("y must be 1-D or 2-D, got shape %s" % (arr.shape,))
-        self._y_1d = False
-        return arr
+        if self.loss == "poisson" and (arr < 0).any():
+            raise ValueError(
+                "y contains negative values (minimum %g), which loss='poisson' does not "
+                "allow; use loss='squared_error' or shift the targets" % arr.min()
+            )
+        n_outputs = 1 if arr.ndim == 1 else arr.shape[1]
+        if mode is not None and n_outputs != self.n_outputs_:
+            raise ValueError(
+                "y has %d output(s), but the model was fitted with %d; refit with "
+                "warm_start=False to change them" % (n_outputs, self.n_outputs_)
+            )
+        self._y_1d = arr.ndim == 1
+        return arr.reshape(-1, 1) if arr.ndim == 1 else arr
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over X and y; return self."""
+        return self._partial_fit(X, y, sample_weight)
 
     def predict(self, X):
         """Return predicted values, shape (n_samples,) or (n_samples, n_outputs)."""

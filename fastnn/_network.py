@@ -37,10 +37,11 @@ class MLP:
     activation : str or sequence of str, default="relu"
         Hidden-layer activation: "identity", "logistic", "tanh" or "relu";
         a sequence gives one per hidden layer.
-    output : {"softmax", "logistic", "identity"}, default="softmax"
+    output : {"softmax", "logistic", "identity", "exp"}, default="softmax"
         Output head, which also fixes the loss: softmax cross-entropy
         (classes), binary cross-entropy per output (binary or multilabel),
-        or squared error (regression).
+        squared error (regression), or the Poisson deviance of exp(z)
+        (counts and rates).
     dtype : {"float32", "float64"}, default="float32"
         Element type of parameters and computations.
     random_state : int, numpy.random.Generator or None
@@ -172,7 +173,8 @@ class MLP:
         """Return y as the (n, n_outputs) target matrix the loss expects.
 
         softmax: class indices 0..n_outputs-1 (1-D) or a (n, n_outputs)
-        probability matrix; logistic: 0/1 labels per output; identity: values.
+        probability matrix; logistic: 0/1 labels per output; identity: values;
+        exp: non-negative values.
         """
         n_out = self.layer_sizes[-1]
         arr = check_array(y, name=name, dtype=self.dtype, ensure_2d=False)
@@ -198,6 +200,11 @@ class MLP:
             raise ValueError(
                 "%s must have shape (n, %d) to match the %d outputs, got %s"
                 % (name, n_out, n_out, arr.shape)
+            )
+        if self.output == "exp" and (arr < 0).any():
+            raise ValueError(
+                "%s must be non-negative for an exp (Poisson) output, got a minimum of %g"
+                % (name, arr.min())
             )
         if self.output in ("softmax", "logistic") and ((arr < 0).any() or (arr > 1).any()):
             raise ValueError(
@@ -246,7 +253,8 @@ class MLP:
             Targets as returned by ``encode_targets``.
         sample_weight : array-like of shape (n,), optional
         alpha : float
-            L2 penalty; the loss gains 0.5 * alpha * sum(W**2) / n.
+            L2 penalty; the loss gains 0.5 * alpha * sum(W**2) / sum(sample_weight)
+            (the number of rows without weights).
 
         Returns
         -------

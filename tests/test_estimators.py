@@ -161,7 +161,7 @@ def test_sample_weight_zero_rows_ignored():
 
 def test_regressor_1d():
     X, y = _regression()
-    reg = MLPRegressor((32,), max_iter=300, random_state=0).fit(X, y)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, y)
     predicted = reg.predict(X)
     assert reg.out_activation_ == "identity"
     assert reg.n_outputs_ == 1
@@ -172,7 +172,7 @@ def test_regressor_1d():
 def test_regressor_2d():
     X, y = _regression()
     Y = np.stack([y, X[:, 0] + X[:, 2]], axis=1)
-    reg = MLPRegressor((32,), max_iter=300, random_state=0).fit(X, Y)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, Y)
     predicted = reg.predict(X)
     assert reg.n_outputs_ == 2
     assert predicted.shape == (300, 2)
@@ -181,13 +181,13 @@ def test_regressor_2d():
 
 def test_regressor_column_y():
     X, y = _regression(n_rows=100)
-    reg = MLPRegressor((8,), max_iter=5, random_state=0).fit(X, y.reshape(-1, 1))
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y.reshape(-1, 1))
     assert reg.predict(X).shape == (100, 1)
 
 
 def test_regressor_score_r2():
     X, y = _regression(n_rows=100)
-    reg = MLPRegressor((8,), max_iter=5, random_state=0).fit(X, y)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     residual = np.sum((y - reg.predict(X)) ** 2)
     total = np.sum((y - y.mean()) ** 2)
     assert reg.score(X, y) == pytest.approx(1 - residual / total)
@@ -218,7 +218,7 @@ def test_multiclass_dtype(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_regressor_dtype(dtype):
     X, y = _regression(n_rows=100, dtype=dtype)
-    reg = MLPRegressor((8,), max_iter=5, random_state=0).fit(X, y)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     assert reg.coefs_[0].dtype == dtype
     assert reg.predict(X).dtype == dtype
 
@@ -326,7 +326,7 @@ def test_cross_val_score_regressor():
     from sklearn.model_selection import cross_val_score
 
     X, y = _regression()
-    scores = cross_val_score(MLPRegressor((32,), max_iter=200, random_state=0), X, y, cv=3)
+    scores = cross_val_score(MLPRegressor(hidden_layer_sizes=(32,), max_iter=200, random_state=0), X, y, cv=3)
     assert scores.shape == (3,)
     # scikit-learn's MLPRegressor with these settings scores R^2 0.63-0.69 here
     assert (scores > 0.6).all()
@@ -348,7 +348,7 @@ def test_pickle_classifier():
 
 def test_pickle_regressor_keeps_training():
     X, y = _regression(n_rows=100)
-    reg = MLPRegressor((8,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
     restored = pickle.loads(pickle.dumps(reg))
     assert np.array_equal(restored.predict(X), reg.predict(X))
     restored.fit(X, y)
@@ -410,9 +410,9 @@ def test_no_warm_start_restarts():
 def test_warm_start_new_classes():
     X, y = _blobs(n_classes=2)
     clf = MLPClassifier((8,), max_iter=3, warm_start=True, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match=r"warm_start=True cannot change the classes: the model "
-                                         r"has .*0.*1.*, y has .*0.*1.*2.*; set "
-                                         r"warm_start=False"):
+    with pytest.raises(ValueError, match=r"warm_start can only be used where y has the same "
+                                         r"classes.*the model has .*0.*1.*, y has .*0.*1.*2.*; "
+                                         r"set warm_start=False"):
         clf.fit(X, y + (np.arange(len(y)) % 3 == 0))
     assert np.array_equal(clf.classes_, [0, 1])
     assert clf.n_iter_ == 3
@@ -434,7 +434,7 @@ def test_early_stopping_restores_best(cls):
         y = (X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.normal(size=300) > 0).astype(np.int64)
     else:
         X, y = _regression()
-    estimator = cls((32,), early_stopping=True, n_iter_no_change=5, max_iter=200,
+    estimator = cls(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=5, max_iter=200,
                     learning_rate_init=0.01, random_state=0)
     # Record the held-out rows that fit scores, to score the final model on them.
     held_out = {}

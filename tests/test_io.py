@@ -144,7 +144,7 @@ def test_regressor_round_trip(tmp_path, n_targets, dtype):
     X = _features(dtype=dtype)
     Y = np.stack([X[:, 0] - X[:, 1], X[:, 2] * 2.0], axis=1)[:, :n_targets]
     y = Y[:, 0] if n_targets == 1 else Y
-    reg = MLPRegressor((8,), max_iter=5, random_state=0).fit(X, y)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     path = tmp_path / "reg.safetensors"
     reg.save(path, metadata={"target": "synthetic"})
 
@@ -157,7 +157,7 @@ def test_regressor_round_trip(tmp_path, n_targets, dtype):
 
 def test_estimator_random_generator_param(tmp_path):
     X = _features()
-    reg = MLPRegressor((8,), max_iter=3, random_state=np.random.default_rng(0))
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=np.random.default_rng(0))
     reg.fit(X, X[:, 0])
     path = tmp_path / "reg.safetensors"
     reg.save(path)
@@ -391,7 +391,7 @@ def test_failed_save_os_error(tmp_path, monkeypatch, function):
 def test_failed_estimator_save(tmp_path, monkeypatch):
     path, before, _ = _save_over(tmp_path)
     X = _features()
-    reg = MLPRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, X[:, 0])
 
     def fail(*args, **kwargs):
         raise OSError(5, "Input/output error")

@@ -65,7 +65,7 @@ def _fit_classifier(X, y_class, y_value, **fit_kwargs):
 
 
 def _fit_regressor(X, y_class, y_value, **fit_kwargs):
-    return MLPRegressor((4,), max_iter=1, random_state=0).fit(X, y_value, **fit_kwargs)
+    return MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(X, y_value, **fit_kwargs)
 
 
 FITTERS = {"MLP": _fit_mlp, "MLPClassifier": _fit_classifier, "MLPRegressor": _fit_regressor}
@@ -145,8 +145,8 @@ def test_predict_feature_count(fitted, model, method):
 ESTIMATOR_PARAM_CASES = [
     ({"activation": "gelu"}, ValueError,
      r"activation must be one of 'identity', 'logistic', 'tanh', 'relu', got 'gelu'"),
-    ({"solver": "rmsprop"}, ValueError, r"solver must be one of 'adam', 'sgd', got 'rmsprop'"),
-    ({"solver": "lbfgs"}, ValueError, r"solver='lbfgs' is not supported yet"),
+    ({"solver": "rmsprop"}, ValueError,
+     r"solver must be one of 'lbfgs', 'sgd', 'adam', got 'rmsprop'"),
     ({"learning_rate": "fast"}, ValueError, r"learning_rate must be one of .*got 'fast'"),
     ({"learning_rate_init": -0.1}, ValueError, r"learning_rate_init must be > 0, got -0\.1"),
     ({"learning_rate_init": 0.0}, ValueError, r"learning_rate_init must be > 0, got 0\.0"),
@@ -213,7 +213,7 @@ MLP_INIT_CASES = [
     ({"activation": ["relu", "tanh"]}, ValueError,
      r"activation lists 2 entries but the network has 1 hidden layer\(s\)"),
     ({"output": "sigmoid"}, ValueError,
-     r"output must be one of 'identity', 'logistic', 'softmax', got 'sigmoid'"),
+     r"output must be one of 'identity', 'logistic', 'softmax', 'exp', got 'sigmoid'"),
     ({"dtype": "int32"}, ValueError, r"dtype must be 'float32' or 'float64', got 'int32'"),
     ({"init": "zeros"}, ValueError, r"init must be one of .*got 'zeros'"),
 ]
@@ -314,12 +314,12 @@ def test_regressor_nonfinite_y(value, pattern):
     y = Y_VALUE.copy()
     y[6] = value
     with pytest.raises(ValueError, match=pattern):
-        MLPRegressor((4,), max_iter=1).fit(X_GOOD, y)
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X_GOOD, y)
 
 
 def test_regressor_string_y():
     with pytest.raises(TypeError, match=r"y contains non-numeric values"):
-        MLPRegressor((4,), max_iter=1).fit(X_GOOD, np.array(["a"] * N_ROWS))
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X_GOOD, np.array(["a"] * N_ROWS))
 
 
 # ---- sample weights ---------------------------------------------------------
@@ -433,7 +433,7 @@ def _large_regression_data():
 
 def test_regressor_divergence():
     X, y = _large_regression_data()
-    regressor = MLPRegressor((16,), solver="sgd", learning_rate_init=1e6, max_iter=20,
+    regressor = MLPRegressor(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=1e6, max_iter=20,
                              random_state=0)
     with pytest.raises(NonFiniteLossError) as info:
         regressor.fit(X, y)
@@ -449,7 +449,7 @@ def test_regressor_divergence():
 
 def test_regressor_divergence_is_floating_point_error():
     X, y = _large_regression_data()
-    regressor = MLPRegressor((16,), solver="sgd", learning_rate_init=1e6, max_iter=20,
+    regressor = MLPRegressor(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=1e6, max_iter=20,
                              random_state=0)
     with pytest.raises(FloatingPointError, match=r"training diverged in epoch \d+"):
         regressor.fit(X, y)

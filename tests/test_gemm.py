@@ -1,0 +1,396 @@
+"""GEMM (C := alpha * A @ B + beta * C) against the naive reference kernel and NumPy.
+
+The numerical tests run for each ISA this machine supports (the `isa`
+fixture) and for float32 and float64. The expected value is computed by NumPy in float64 from
+the same inputs. The tolerance is a forward error bound of a length-k dot
+product: a few (k + 2) * eps(dtype) times alpha * |A| @ |B| + beta * |C|, so a
+wrong or missing term of the sum fails while rounding differences pass.
+"""
+
+import numpy as np
+import pytest
+
+from fastnn import _core
+
+M_SIZES = (1, 2, 3, 5, 6, 7, 13, 47, 130)
+N_SIZES = (1, 7, 8, 9, 15, 16, 17, 31, 33, 70)
+# 256 is the depth of one packed block (GEMM_KC), so 255/256/257 and 600 cross
+# it. The row-block and layout tests add k = 513.
+K_SIZES = (1, 2, 255, 256, 257, 600)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def blas_single_thread():
+    """Run NumPy's BLAS on one thread while computing the small expected products.
+
+    Its threads would compete with fastnn's OpenMP threads for the same cores
+    and make these tests several times slower.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # installed with scikit-learn; without it BLAS keeps its threads
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def random_matrix(rng, shape, dtype):
+    return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
+
+
+def expected_gemm(A, B, C=None, alpha=1.0, beta=0.0):
+    """Return (value, bound scale) in float64: alpha*A@B + beta*C and alpha*|A|@|B| + |beta*C|."""
+    A64 = np.asarray(A, dtype=np.float64)
+    B64 = np.asarray(B, dtype=np.float64)
+    value = alpha * (A64 @ B64)
+    scale = abs(alpha) * (np.abs(A64) @ np.abs(B64))
+    if C is not None and beta != 0:
+        C64 = np.asarray(C, dtype=np.float64)
+        value = value + beta * C64
+        scale = scale + abs(beta) * np.abs(C64)
+    return value, scale
+
+
+def mismatch_report(actual, expected, tol):
+    """Return None when |actual - expected| <= tol everywhere, else a description."""
+    actual = np.asarray(actual, dtype=np.float64)
+    if actual.shape != expected.shape:
+        return "shape %s, expected %s" % (actual.shape, expected.shape)
+    diff = np.abs(actual - expected)
+    tol = np.broadcast_to(tol, diff.shape)
+    bad = ~(diff <= tol)  # NaN compares false, so it counts as a mismatch
+    if not bad.any():
+        return None
+
+    worst = np.unravel_index(np.argmax(np.where(bad, diff, -1.0)), diff.shape)
+    lines = [
+        "%d of %d elements differ; max |diff| = %.3e (tolerance there %.3e)"
+        % (bad.sum(), diff.size, diff[worst], tol[worst])
+    ]
+    for i, j in np.argwhere(bad)[:5]:
+        lines.append(
+            "  C[%d, %d] = %.9g, expected %.9g, |diff| %.3e > tol %.3e"
+            % (i, j, actual[i, j], expected[i, j], diff[i, j], tol[i, j])
+        )
+    return "\n".join(lines)
+
+
+def tolerance(scale, dtype, k, factor=2.0):
+    """Return the error bound of a length-k sum: factor * (k + 2) * eps * scale, plus a tiny floor."""
+    eps = np.finfo(dtype).eps
+    return factor * (k + 2) * eps * scale + np.finfo(dtype).tiny
+
+
+def assert_gemm_close(actual, expected, scale, dtype, k, context):
+    report = mismatch_report(actual, expected, tolerance(scale, dtype, k))
+    assert report is None, "%s:\n%s" % (context, report)
+
+
+# ---- edge shapes against the reference kernel and NumPy ----------------------
+
+
+@pytest.mark.parametrize("k", K_SIZES)
+def test_gemm_edge_shapes(isa, float_dtype, rng, k):
+    fast_vs_numpy, ref_vs_numpy, fast_vs_ref = [], [], []
+    for m in M_SIZES:
+        for n in N_SIZES:
+            A = random_matrix(rng, (m, k), float_dtype)
+            B = random_matrix(rng, (k, n), float_dtype)
+            expected, scale = expected_gemm(A, B)
+            tol = tolerance(scale, float_dtype, k)
+
+            fast = _core.gemm(A, B)
+            ref = _core.gemm(A, B, reference=True)
+
+            shape = "m=%d n=%d k=%d" % (m, n, k)
+            report = mismatch_report(fast, expected, tol)
+            if report:
+                fast_vs_numpy.append("%s: %s" % (shape, report))
+            report = mismatch_report(ref, expected, tol)
+            if report:
+                ref_vs_numpy.append("%s: %s" % (shape, report))
+            report = mismatch_report(fast, ref.astype(np.float64), 2 * tol)
+            if report:
+                fast_vs_ref.append("%s: %s" % (shape, report))
+
+    header = "isa=%s dtype=%s: " % (isa, np.dtype(float_dtype).name)
+    assert not fast_vs_numpy, header + "gemm vs NumPy failed for %d shape(s):\n%s" % (
+        len(fast_vs_numpy), "\n".join(fast_vs_numpy[:5]))
+    assert not ref_vs_numpy, header + "reference vs NumPy failed for %d shape(s):\n%s" % (
+        len(ref_vs_numpy), "\n".join(ref_vs_numpy[:5]))
+    assert not fast_vs_ref, header + "gemm vs reference failed for %d shape(s):\n%s" % (
+        len(fast_vs_ref), "\n".join(fast_vs_ref[:5]))
+
+
+@pytest.mark.parametrize("m", [97, 145, 193, 300])
+def test_gemm_rows_beyond_mc(isa, float_dtype, rng, m):
+    # MC is 24 micro-tile rows: 96, 144 or 192 rows depending on the ISA, so
+    # these sizes take a second (partial) row block.
+    n, k = 33, 513
+    A = random_matrix(rng, (m, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    C0 = random_matrix(rng, (m, n), float_dtype)
+    expected, scale = expected_gemm(A, B, C0, alpha=0.75, beta=-1.5)
+
+    C = C0.copy()
+    out = _core.gemm(A, B, C, alpha=0.75, beta=-1.5)
+
+    assert out is C
+    assert_gemm_close(C, expected, scale, float_dtype, k, "m=%d on %s" % (m, isa))
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 13])
+def test_gemm_columns_beyond_nc(isa, float_dtype, rng, m):
+    # NC is 128 micro-tile columns (512 to 4096 depending on ISA and dtype),
+    # so 4200 columns take more than one column block everywhere.
+    n, k = 4200, 3
+    A = random_matrix(rng, (m, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    expected, scale = expected_gemm(A, B)
+
+    C = _core.gemm(A, B)
+
+    assert_gemm_close(C, expected, scale, float_dtype, k, "n=%d m=%d on %s" % (n, m, isa))
+
+
+def test_gemm_large_square(isa, float_dtype, rng):
+    # Large enough for several threads and every blocking loop at once.
+    m, n, k = 300, 270, 600
+    A = random_matrix(rng, (m, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    expected, scale = expected_gemm(A, B)
+
+    C = _core.gemm(A, B)
+
+    assert_gemm_close(C, expected, scale, float_dtype, k, "300x270x600 on %s" % isa)
+
+
+# ---- memory layouts -------------------------------------------------------------
+
+LAYOUT_SHAPES = [(1, 33, 257), (2, 17, 600), (7, 31, 300), (130, 70, 513)]
+
+
+def with_layout(M, layout):
+    """Return M's values stored as C order, Fortran order, or as the .T view of a C array."""
+    if layout == "c":
+        return np.ascontiguousarray(M)
+    if layout == "fortran":
+        return np.asfortranarray(M)
+    return np.ascontiguousarray(M.T).T
+
+
+@pytest.mark.parametrize("layout_b", ["c", "fortran", "t_view"])
+@pytest.mark.parametrize("layout_a", ["c", "fortran", "t_view"])
+def test_gemm_transposed_inputs(isa, float_dtype, rng, layout_a, layout_b):
+    for m, n, k in LAYOUT_SHAPES:
+        A = random_matrix(rng, (m, k), float_dtype)
+        B = random_matrix(rng, (k, n), float_dtype)
+        expected, scale = expected_gemm(A, B)
+        A_in, B_in = with_layout(A, layout_a), with_layout(B, layout_b)
+
+        fast = _core.gemm(A_in, B_in)
+        ref = _core.gemm(A_in, B_in, reference=True)
+
+        context = "A %s, B %s, m=%d n=%d k=%d on %s" % (layout_a, layout_b, m, n, k, isa)
+        assert_gemm_close(fast, expected, scale, float_dtype, k, "gemm " + context)
+        assert_gemm_close(ref, expected, scale, float_dtype, k, "reference " + context)
+
+
+def test_gemm_inputs_not_modified(isa, float_dtype, rng):
+    A = np.asfortranarray(random_matrix(rng, (13, 257), float_dtype))
+    B = random_matrix(rng, (257, 33), float_dtype)
+    A_before, B_before = A.copy(), B.copy()
+
+    _core.gemm(A, B)
+
+    np.testing.assert_array_equal(A, A_before, err_msg="gemm changed A")
+    np.testing.assert_array_equal(B, B_before, err_msg="gemm changed B")
+
+
+def non_contiguous_operands(case, rng, m, n, k, dtype):
+    """Return A (m x k) and B (k x n) as strided views that are neither C- nor Fortran-ordered."""
+    if case == "A[:, ::2]":
+        return random_matrix(rng, (m, 2 * k), dtype)[:, ::2], random_matrix(rng, (k, n), dtype)
+    if case == "B[::2, :]":
+        return random_matrix(rng, (m, k), dtype), random_matrix(rng, (2 * k, n), dtype)[::2]
+    if case == "A[::-1], B[:, ::-3]":
+        return random_matrix(rng, (m, k), dtype)[::-1], random_matrix(rng, (k, 3 * n), dtype)[:, ::-3]
+    assert case == "A[::2, 1:].T"
+    return random_matrix(rng, (2 * k, m + 1), dtype)[::2, 1:].T, random_matrix(rng, (k, n), dtype)
+
+
+@pytest.mark.parametrize(
+    "case", ["A[:, ::2]", "B[::2, :]", "A[::-1], B[:, ::-3]", "A[::2, 1:].T"]
+)
+def test_gemm_non_contiguous(isa, float_dtype, rng, case):
+    for m, n, k in [(2, 40, 60), (13, 70, 600), (130, 33, 257)]:
+        A, B = non_contiguous_operands(case, rng, m, n, k, float_dtype)
+        assert A.shape == (m, k)
+        assert B.shape == (k, n)
+        expected, scale = expected_gemm(A, B)
+
+        fast = _core.gemm(A, B)
+        ref = _core.gemm(A, B, reference=True)
+
+        context = "%s, m=%d n=%d k=%d on %s" % (case, m, n, k, isa)
+        assert_gemm_close(fast, expected, scale, float_dtype, k, "gemm " + context)
+        assert_gemm_close(ref, expected, scale, float_dtype, k, "reference " + context)
+
+
+# ---- alpha, beta and C ------------------------------------------------------------
+
+ALPHA_BETA = [(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-1.0, 1.0), (0.5, -2.0), (0.0, 1.0),
+              (0.0, 3.0), (-0.25, 0.5)]
+# Full tiles for every micro-kernel (MR divides 24, NR divides 64) and edge tiles.
+SCALED_SHAPES = [(1, 9, 5), (2, 16, 300), (24, 64, 257), (13, 33, 257), (130, 70, 600)]
+
+
+@pytest.mark.parametrize("alpha,beta", ALPHA_BETA)
+def test_gemm_alpha_beta(isa, float_dtype, rng, alpha, beta):
+    for m, n, k in SCALED_SHAPES:
+        A = random_matrix(rng, (m, k), float_dtype)
+        B = random_matrix(rng, (k, n), float_dtype)
+        C0 = random_matrix(rng, (m, n), float_dtype)
+        expected, scale = expected_gemm(A, B, C0, alpha, beta)
+
+        C_fast, C_ref = C0.copy(), C0.copy()
+        _core.gemm(A, B, C_fast, alpha=alpha, beta=beta)
+        _core.gemm(A, B, C_ref, alpha=alpha, beta=beta, reference=True)
+
+        context = "alpha=%g beta=%g m=%d n=%d k=%d on %s" % (alpha, beta, m, n, k, isa)
+        assert_gemm_close(C_fast, expected, scale, float_dtype, k, "gemm " + context)
+        assert_gemm_close(C_ref, expected, scale, float_dtype, k, "reference " + context)
+
+
+@pytest.mark.parametrize("fill", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("reference", [False, True], ids=["gemm", "reference"])
+def test_gemm_beta_zero_ignores_c(isa, float_dtype, rng, fill, reference):
+    # With beta == 0 the GEMM contract does not read C, so NaN or inf there
+    # must not reach the result (0 * NaN would be NaN).
+    for m, n, k in SCALED_SHAPES:
+        A = random_matrix(rng, (m, k), float_dtype)
+        B = random_matrix(rng, (k, n), float_dtype)
+        expected, scale = expected_gemm(A, B, alpha=1.5)
+        C = np.full((m, n), fill, dtype=float_dtype)
+
+        _core.gemm(A, B, C, alpha=1.5, beta=0.0, reference=reference)
+
+        context = "C filled with %r, m=%d n=%d k=%d on %s" % (fill, m, n, k, isa)
+        assert np.isfinite(C).all(), "%s: %d non-finite elements" % (context, (~np.isfinite(C)).sum())
+        assert_gemm_close(C, expected, scale, float_dtype, k, context)
+
+
+def test_gemm_alpha_zero_beta_zero_nan_c(isa, float_dtype, rng):
+    A = random_matrix(rng, (13, 33), float_dtype)
+    B = random_matrix(rng, (33, 17), float_dtype)
+    C = np.full((13, 17), np.nan, dtype=float_dtype)
+
+    _core.gemm(A, B, C, alpha=0.0, beta=0.0)
+
+    np.testing.assert_array_equal(C, np.zeros((13, 17)), err_msg="alpha=0, beta=0 must give zeros")
+
+
+@pytest.mark.parametrize("reference", [False, True], ids=["gemm", "reference"])
+def test_gemm_k_zero(isa, float_dtype, rng, reference):
+    A = np.empty((5, 0), dtype=float_dtype)
+    B = np.empty((0, 7), dtype=float_dtype)
+
+    C_new = _core.gemm(A, B, reference=reference)
+    C_nan = np.full((5, 7), np.nan, dtype=float_dtype)
+    _core.gemm(A, B, C_nan, alpha=2.0, beta=0.0, reference=reference)
+    C0 = random_matrix(rng, (5, 7), float_dtype)
+    C_scaled = C0.copy()
+    _core.gemm(A, B, C_scaled, alpha=2.0, beta=-3.0, reference=reference)
+
+    assert C_new.shape == (5, 7)
+    assert C_new.dtype == float_dtype
+    np.testing.assert_array_equal(C_new, np.zeros((5, 7)), err_msg="k=0 without C")
+    np.testing.assert_array_equal(C_nan, np.zeros((5, 7)), err_msg="k=0, beta=0, NaN in C")
+    np.testing.assert_allclose(C_scaled, -3.0 * C0, rtol=np.finfo(float_dtype).eps,
+                               err_msg="k=0 must leave beta * C")
+
+
+def test_gemm_empty_result(float_dtype):
+    A = np.ones((0, 4), dtype=float_dtype)
+    B = np.ones((4, 3), dtype=float_dtype)
+
+    C_rows = _core.gemm(A, B)
+    C_cols = _core.gemm(B.T.copy(), np.ones((4, 0), dtype=float_dtype))
+
+    assert C_rows.shape == (0, 3)
+    assert C_cols.shape == (3, 0)
+
+
+def test_gemm_result_dtype(float_dtype, rng):
+    A = random_matrix(rng, (3, 4), float_dtype)
+    B = random_matrix(rng, (4, 5), float_dtype)
+
+    C = _core.gemm(A, B)
+
+    assert C.dtype == float_dtype
+    assert C.flags.c_contiguous
+
+
+# ---- argument errors ----------------------------------------------------------------
+
+
+def test_gemm_mixed_dtypes_raise():
+    A32 = np.ones((3, 4), dtype=np.float32)
+    B64 = np.ones((4, 5), dtype=np.float64)
+
+    with pytest.raises(TypeError):
+        _core.gemm(A32, B64)
+    with pytest.raises(TypeError):
+        _core.gemm(A32.astype(np.float64), B64.astype(np.float32))
+
+
+def test_gemm_integer_input_raises():
+    with pytest.raises(TypeError):
+        _core.gemm(np.ones((3, 4), dtype=np.int64), np.ones((4, 5), dtype=np.int64))
+    with pytest.raises(TypeError):
+        _core.gemm(np.ones((3, 4)), np.ones((4, 5), dtype=np.int32))
+
+
+def test_gemm_wrong_c_dtype_raises():
+    A = np.ones((3, 4))
+    B = np.ones((4, 5))
+
+    with pytest.raises(TypeError):
+        _core.gemm(A, B, np.zeros((3, 5), dtype=np.float32), beta=1.0)
+
+
+def test_gemm_inner_mismatch_raises():
+    with pytest.raises(ValueError, match="align"):
+        _core.gemm(np.ones((3, 4)), np.ones((5, 6)))
+
+
+def test_gemm_one_dimensional_raises():
+    with pytest.raises(ValueError, match="2-D"):
+        _core.gemm(np.ones(4), np.ones((4, 5)))
+    with pytest.raises(ValueError, match="2-D"):
+        _core.gemm(np.ones((3, 4)), np.ones(4))
+    with pytest.raises(ValueError, match="2-D"):
+        _core.gemm(np.ones((2, 3, 4)), np.ones((4, 5)))
+
+
+def test_gemm_c_wrong_shape_raises():
+    A = np.ones((3, 4))
+    B = np.ones((4, 5))
+
+    with pytest.raises(ValueError, match="shape"):
+        _core.gemm(A, B, np.zeros((5, 3)), beta=1.0)
+    with pytest.raises(ValueError, match="shape"):
+        _core.gemm(A, B, np.zeros((3, 6)), beta=1.0)
+    with pytest.raises(ValueError, match="shape"):
+        _core.gemm(A, B, np.zeros(15), beta=1.0)
+
+
+def test_gemm_c_not_contiguous_raises():
+    A = np.ones((3, 4))
+    B = np.ones((4, 5))
+
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.gemm(A, B, np.zeros((3, 10))[:, ::2], beta=1.0)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.gemm(A, B, np.asfortranarray(np.zeros((3, 5))), beta=1.0)

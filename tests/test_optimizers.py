@@ -1,0 +1,245 @@
+"""`_core.Optimizer` against the update rules written out in NumPy float64.
+
+The rules are scikit-learn's. SGD with momentum mu:
+  v := mu v - lr g
+  p := p + v, or with Nesterov momentum p := p + mu v - lr g (with the new v)
+With mu = 0 this is p := p - lr g. Adam:
+  t := t + 1
+  m := b1 m + (1 - b1) g
+  v := b2 v + (1 - b2) g^2
+  p := p - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from fastnn import _core
+
+# 120000 elements are enough for the SGD and Adam kernels to use several threads.
+N_PARAMS = 120000
+N_STEPS = 6
+
+
+def tolerances(dtype):
+    """(rtol, atol) for parameters of order 1 after a few steps."""
+    return (1e-12, 1e-14) if dtype == np.float64 else (1e-6, 1e-6)
+
+
+class SgdReference:
+    def __init__(self, params, learning_rate, momentum, nesterov):
+        self.p = np.asarray(params, dtype=np.float64).copy()
+        self.v = np.zeros_like(self.p)
+        self.lr, self.mu, self.nesterov = learning_rate, momentum, nesterov
+
+    def step(self, g):
+        self.v = self.mu * self.v - self.lr * g
+        if self.nesterov:
+            self.p += self.mu * self.v - self.lr * g
+        else:
+            self.p += self.v
+
+
+class AdamReference:
+    def __init__(self, params, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8, t=0):
+        self.p = np.asarray(params, dtype=np.float64).copy()
+        self.m = np.zeros_like(self.p)
+        self.v = np.zeros_like(self.p)
+        self.lr, self.b1, self.b2, self.eps, self.t = learning_rate, beta1, beta2, epsilon, t
+
+    def step(self, g):
+        self.t += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        step_size = self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
+        self.p -= step_size * self.m / (np.sqrt(self.v) + self.eps)
+
+
+def make_buffers(rng, dtype, n=N_PARAMS):
+    params = rng.standard_normal(n).astype(dtype)
+    return params, np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
+
+
+SGD_VARIANTS = {
+    "plain": dict(momentum=0.0, nesterov=False),
+    "momentum": dict(momentum=0.9, nesterov=False),
+    "nesterov": dict(momentum=0.9, nesterov=True),
+    "nesterov_low_momentum": dict(momentum=0.5, nesterov=True),
+}
+
+
+@pytest.mark.parametrize("variant", list(SGD_VARIANTS))
+def test_sgd_formula(float_dtype, rng, variant):
+    settings = SGD_VARIANTS[variant]
+    params, grads, state1, state2 = make_buffers(rng, float_dtype)
+    reference = SgdReference(params, 0.05, settings["momentum"], settings["nesterov"])
+    opt = _core.Optimizer("sgd", learning_rate=0.05, **settings)
+    rtol, atol = tolerances(float_dtype)
+
+    for step in range(1, N_STEPS + 1):
+        g = rng.standard_normal(N_PARAMS)
+        grads[...] = g
+        opt.step(params, grads, state1, state2)
+        reference.step(grads.astype(np.float64))
+
+        np.testing.assert_allclose(params, reference.p, rtol=rtol, atol=atol,
+                                   err_msg="SGD %s: params after step %d" % (variant, step))
+        if settings["momentum"] != 0:
+            np.testing.assert_allclose(state1, reference.v, rtol=rtol, atol=atol,
+                                       err_msg="SGD %s: velocity after step %d" % (variant, step))
+
+
+def test_sgd_leaves_grads(rng):
+    params, grads, state1, state2 = make_buffers(rng, np.float64, n=100)
+    grads[...] = rng.standard_normal(100)
+    grads_before = grads.copy()
+    opt = _core.Optimizer("sgd", learning_rate=0.1)
+
+    opt.step(params, grads, state1, state2)
+
+    np.testing.assert_array_equal(grads, grads_before, err_msg="step changed grads")
+
+
+ADAM_SETTINGS = {
+    "default": dict(learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8),
+    "custom": dict(learning_rate=0.02, beta1=0.8, beta2=0.95, epsilon=1e-4),
+}
+
+
+@pytest.mark.parametrize("settings", list(ADAM_SETTINGS))
+def test_adam_formula(float_dtype, rng, settings):
+    config = ADAM_SETTINGS[settings]
+    params, grads, m, v = make_buffers(rng, float_dtype)
+    reference = AdamReference(params, **config)
+    opt = _core.Optimizer("adam", **config)
+    rtol, atol = tolerances(float_dtype)
+    # float32 moments: 1 - float32(beta2) differs from 1 - beta2 by about 1e-5
+    # relative, so compare them with a looser tolerance than the parameters.
+    moment_rtol = rtol if float_dtype == np.float64 else 1e-4
+
+    for step in range(1, N_STEPS + 1):
+        g = rng.standard_normal(N_PARAMS)
+        grads[...] = g
+        opt.step(params, grads, m, v)
+        reference.step(grads.astype(np.float64))
+
+        assert opt.t == step
+        np.testing.assert_allclose(params, reference.p, rtol=rtol, atol=atol,
+                                   err_msg="Adam %s: params after step %d" % (settings, step))
+        np.testing.assert_allclose(m, reference.m, rtol=moment_rtol, atol=atol,
+                                   err_msg="Adam %s: first moment after step %d" % (settings, step))
+        np.testing.assert_allclose(v, reference.v, rtol=moment_rtol, atol=atol,
+                                   err_msg="Adam %s: second moment after step %d" % (settings, step))
+
+
+def test_adam_t_counts_steps(rng):
+    params, grads, m, v = make_buffers(rng, np.float64, n=10)
+    opt = _core.Optimizer("adam", learning_rate=1e-3)
+
+    assert opt.t == 0
+    for expected in range(1, 4):
+        opt.step(params, grads, m, v)
+        assert opt.t == expected
+
+
+def test_adam_resumes_at_t(rng):
+    # With t already at 10 the next step uses the bias correction of step 11.
+    params, grads, m, v = make_buffers(rng, np.float64, n=500)
+    m[...] = 0.1 * rng.standard_normal(500)
+    v[...] = rng.uniform(0.01, 1.0, size=500)
+    reference = AdamReference(params, 1e-2, t=10)
+    reference.m, reference.v = m.copy(), v.copy()
+    opt = _core.Optimizer("adam", learning_rate=1e-2)
+    opt.t = 10
+    grads[...] = rng.standard_normal(500)
+
+    opt.step(params, grads, m, v)
+    reference.step(grads)
+
+    assert opt.t == 11
+    np.testing.assert_allclose(params, reference.p, rtol=1e-12, atol=1e-14,
+                               err_msg="Adam step 11 after setting t = 10")
+
+
+def test_learning_rate_setter(rng):
+    params, grads, state1, state2 = make_buffers(rng, np.float64, n=200)
+    grads[...] = rng.standard_normal(200)
+    opt = _core.Optimizer("sgd", learning_rate=0.1, momentum=0.0)
+
+    opt.learning_rate = 0.025
+    expected = params - 0.025 * grads
+    opt.step(params, grads, state1, state2)
+
+    assert opt.learning_rate == 0.025
+    np.testing.assert_allclose(params, expected, rtol=1e-15, atol=1e-16,
+                               err_msg="SGD step after changing the learning rate")
+
+
+def test_adam_learning_rate_setter(rng):
+    params, grads, m, v = make_buffers(rng, np.float64, n=200)
+    reference = AdamReference(params, 1e-3)
+    opt = _core.Optimizer("adam", learning_rate=1e-3)
+
+    for learning_rate in (1e-3, 5e-3, 2e-4):
+        opt.learning_rate = learning_rate
+        reference.lr = learning_rate
+        grads[...] = rng.standard_normal(200)
+        opt.step(params, grads, m, v)
+        reference.step(grads)
+
+    assert opt.learning_rate == 2e-4
+    np.testing.assert_allclose(params, reference.p, rtol=1e-12, atol=1e-14,
+                               err_msg="Adam with a learning rate changed between steps")
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_optimizer_pickle(rng, kind):
+    opt = _core.Optimizer(kind, learning_rate=0.01, momentum=0.7, nesterov=False, beta1=0.85,
+                          beta2=0.99, epsilon=1e-6)
+    params, grads, s1, s2 = make_buffers(rng, np.float64, n=50)
+    for _ in range(3):
+        grads[...] = rng.standard_normal(50)
+        opt.step(params, grads, s1, s2)
+
+    restored = pickle.loads(pickle.dumps(opt))
+
+    assert isinstance(restored, _core.Optimizer)
+    assert restored.kind == kind
+    assert restored.t == opt.t
+    assert restored.learning_rate == opt.learning_rate
+    assert restored.get_config() == opt.get_config()
+
+    # Both continue identically from the same buffers.
+    params_copy, s1_copy, s2_copy = params.copy(), s1.copy(), s2.copy()
+    grads[...] = rng.standard_normal(50)
+    opt.step(params, grads, s1, s2)
+    restored.step(params_copy, grads, s1_copy, s2_copy)
+    np.testing.assert_array_equal(params_copy, params, err_msg="step after unpickling")
+    assert restored.t == opt.t
+
+
+def test_optimizer_config_values():
+    opt = _core.Optimizer("adam", learning_rate=0.01, momentum=0.7, nesterov=False, beta1=0.85,
+                          beta2=0.99, epsilon=1e-6)
+
+    assert opt.get_config() == {
+        "kind": "adam", "learning_rate": 0.01, "momentum": 0.7, "nesterov": False,
+        "beta1": 0.85, "beta2": 0.99, "epsilon": 1e-6, "t": 0,
+    }
+
+
+def test_optimizer_bad_arguments():
+    opt = _core.Optimizer("sgd", learning_rate=0.1)
+    p = np.zeros(5)
+
+    with pytest.raises(ValueError, match="optimizer"):
+        _core.Optimizer("rmsprop")
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(p, np.zeros(4), np.zeros(5), np.zeros(5))
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(p, np.zeros(5), np.zeros(6), np.zeros(5))
+    with pytest.raises(TypeError):
+        opt.step(p, np.zeros(5, dtype=np.float32), np.zeros(5), np.zeros(5))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        opt.step(p, np.zeros(10)[::2], np.zeros(5), np.zeros(5))
