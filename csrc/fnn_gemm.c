@@ -8,6 +8,7 @@
 #define KT_UKERNEL(kt) ((kt)->gemm_f32)
 #define KT_UKERNEL_T fnn_ukernel_f32
 #define KT_PACK_A(kt) ((kt)->pack_a_f32)
+#define KT_ROWS(kt) ((kt)->gemm_rows_f32)
 #define KT_PACK_B(kt) ((kt)->pack_b_f32)
 #define KT_PACK_A_T fnn_pack_a_f32
 #define KT_PACK_B_T fnn_pack_b_f32
@@ -19,6 +20,7 @@
 #undef KT_UKERNEL
 #undef KT_UKERNEL_T
 #undef KT_PACK_A
+#undef KT_ROWS
 #undef KT_PACK_B
 #undef KT_PACK_A_T
 #undef KT_PACK_B_T
@@ -30,6 +32,7 @@
 #define KT_UKERNEL(kt) ((kt)->gemm_f64)
 #define KT_UKERNEL_T fnn_ukernel_f64
 #define KT_PACK_A(kt) ((kt)->pack_a_f64)
+#define KT_ROWS(kt) ((kt)->gemm_rows_f64)
 #define KT_PACK_B(kt) ((kt)->pack_b_f64)
 #define KT_PACK_A_T fnn_pack_a_f64
 #define KT_PACK_B_T fnn_pack_b_f64

@@ -33,38 +33,6 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
             C[i * ldc + j] = beta != 0 ? beta * C[i * ldc + j] : 0;
 }
 
-/* Direct path for a few rows, where packing B would cost more than the
- * multiply: each row of C is a sum of rows of op(B) (or of dot products
- * when B is transposed), reduced over p in order. */
-static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                           REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
-                           ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc)
-{
-    for (ptrdiff_t i = 0; i < m; i++) {
-        REAL *c = C + i * ldc;
-        if (transb) {
-            for (ptrdiff_t j = 0; j < n; j++) {
-                const REAL *bj = B + j * ldb;
-                REAL sum = 0;
-                for (ptrdiff_t p = 0; p < k; p++)
-                    sum += OPA(i, p) * bj[p];
-                row[j] = sum;
-            }
-        } else {
-            for (ptrdiff_t j = 0; j < n; j++)
-                row[j] = 0;
-            for (ptrdiff_t p = 0; p < k; p++) {
-                const REAL a = OPA(i, p);
-                const REAL *restrict bp = B + p * ldb;
-                for (ptrdiff_t j = 0; j < n; j++)
-                    row[j] += a * bp[j];
-            }
-        }
-        for (ptrdiff_t j = 0; j < n; j++)
-            c[j] = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
-    }
-}
-
 #define GEMM_KC 256
 #define GEMM_MC_TILES 24  /* MC = 24 * MR rows of A per packed block */
 #define GEMM_NC_TILES 128 /* NC = 128 * NR columns of B per packed block */
@@ -97,7 +65,7 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     if (m <= GEMM_DIRECT_ROWS) {
         REAL *row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)n * sizeof(REAL));
         if (row) {
-            SFX(gemm_rows)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc);
+            KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc);
             return;
         }
     }

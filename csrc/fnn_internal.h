@@ -27,7 +27,7 @@ void fnn_note_parallel(int nthreads);
 
 /* Below this many floating-point operations a kernel stays on one thread:
  * starting a team costs a few microseconds. */
-#define FNN_PARALLEL_MIN_FLOPS 200000.0
+#define FNN_PARALLEL_MIN_FLOPS 500000.0
 
 /*
  * GEMM micro-kernel contract (see csrc/README.md):
@@ -52,16 +52,33 @@ typedef void (*fnn_pack_a_f64)(double *Ap, int transa, const double *A, ptrdiff_
 typedef void (*fnn_pack_b_f64)(double *Bp, int transb, const double *B, ptrdiff_t ldb,
                                ptrdiff_t p0, ptrdiff_t kc, ptrdiff_t j0, int nr);
 
+/* Direct GEMM for at most a few rows; row is scratch of n elements. */
+typedef void (*fnn_gemm_rows_f32)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                  float alpha, const float *A, ptrdiff_t lda, const float *B,
+                                  ptrdiff_t ldb, float beta, float *row, float *C, ptrdiff_t ldc);
+typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                  double alpha, const double *A, ptrdiff_t lda, const double *B,
+                                  ptrdiff_t ldb, double beta, double *row, double *C,
+                                  ptrdiff_t ldc);
+
+/* Z := act(Z + b) over n rows for the activations with a vectorised form
+ * (logistic, tanh); see fnn_vmath_tmpl.h. */
+typedef void (*fnn_act_rows_f32)(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz,
+                                 const float *b, int act);
+
 /* Kernels and blocksizes of one ISA. */
 typedef struct {
     fnn_ukernel_f32 gemm_f32;
     fnn_pack_a_f32 pack_a_f32;
     fnn_pack_b_f32 pack_b_f32;
+    fnn_gemm_rows_f32 gemm_rows_f32;
     int mr_f32, nr_f32;
     fnn_ukernel_f64 gemm_f64;
     fnn_pack_a_f64 pack_a_f64;
     fnn_pack_b_f64 pack_b_f64;
+    fnn_gemm_rows_f64 gemm_rows_f64;
     int mr_f64, nr_f64;
+    fnn_act_rows_f32 act_rows_f32;
 } fnn_kernel_table;
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -8,7 +8,9 @@
 #define EXP expf
 #define LOG1P log1pf
 #define TANH tanhf
+#define OPS_VECTOR_ACT 1 /* bias + logistic/tanh through the ISA's vector kernel */
 #include "fnn_ops_tmpl.h"
+#undef OPS_VECTOR_ACT
 #undef REAL
 #undef SFX
 #undef EXP

@@ -30,16 +30,32 @@ static inline REAL SFX(activate)(REAL z, int act)
     }
 }
 
-/* Relative cost of one activation in flops, for the thread decision. */
+/* Relative cost of one activation in flops, for the thread decision: the
+ * vectorised float kernels cost a few, libm's scalar calls about 20. */
 static double SFX(act_cost)(int act)
 {
-    return act == FNN_ACT_LOGISTIC || act == FNN_ACT_TANH ? 20.0 : 1.0;
+    if (act != FNN_ACT_LOGISTIC && act != FNN_ACT_TANH)
+        return 1.0;
+#ifdef OPS_VECTOR_ACT
+    return 4.0;
+#else
+    return 20.0;
+#endif
 }
 
 void SFX(fnn_bias_act)(REAL *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const REAL *b, int act)
 {
     const int nt = fnn_threads_for((double)n * (double)m * SFX(act_cost)(act));
     fnn_note_parallel(nt);
+#ifdef OPS_VECTOR_ACT
+    if (act == FNN_ACT_LOGISTIC || act == FNN_ACT_TANH) {
+        const fnn_act_rows_f32 act_rows = fnn_kernels()->act_rows_f32;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (ptrdiff_t i = 0; i < n; i++)
+            act_rows(Z + i * ldz, 1, m, ldz, b, act);
+        return;
+    }
+#endif
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (ptrdiff_t i = 0; i < n; i++) {
         REAL *z = Z + i * ldz;

@@ -21,7 +21,12 @@
 #define UK_VLEN 2
 #include "fnn_ukernel_tmpl.h"
 
+#undef UK_VLEN
+#define UK_VLEN 4
+#include "fnn_vmath_tmpl.h"
+
 const fnn_kernel_table fnn_kernels_scalar = {
-    ukernel_f32, pack_a_f32, pack_b_f32, 4, 8,
-    ukernel_f64, pack_a_f64, pack_b_f64, 4, 4,
+    ukernel_f32, pack_a_f32, pack_b_f32, gemm_rows_f32, 4, 8,
+    ukernel_f64, pack_a_f64, pack_b_f64, gemm_rows_f64, 4, 4,
+    act_rows_f32,
 };

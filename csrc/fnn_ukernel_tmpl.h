@@ -121,3 +121,62 @@ static void SFX(pack_b)(REAL *restrict Bp, int transb, const REAL *restrict B, p
         for (int j = 0; j < UK_NR; j++)
             Bp[p * UK_NR + j] = j < nr ? B[(p0 + p) * ldb + j0 + j] : 0;
 }
+
+/* sum_p op(A)[i, p] * b[p], in UK_VLEN partial sums added at the end. */
+static REAL SFX(dot_row)(int transa, const REAL *A, ptrdiff_t lda, ptrdiff_t i,
+                         const REAL *restrict b, ptrdiff_t k)
+{
+    if (transa) {
+        REAL sum = 0;
+        for (ptrdiff_t p = 0; p < k; p++)
+            sum += A[p * lda + i] * b[p];
+        return sum;
+    }
+    const REAL *restrict a = A + i * lda;
+    SFX(vec) acc = {0};
+    ptrdiff_t p = 0;
+    for (; p + UK_VLEN <= k; p += UK_VLEN) {
+        SFX(vec) va, vb;
+        memcpy(&va, a + p, sizeof(va));
+        memcpy(&vb, b + p, sizeof(vb));
+        acc += va * vb;
+    }
+    REAL sum = 0;
+    for (int l = 0; l < UK_VLEN; l++)
+        sum += acc[l];
+    for (; p < k; p++)
+        sum += a[p] * b[p];
+    return sum;
+}
+
+/* Element (i, p) of op(A). */
+#define UK_OPA(i, p) (transa ? A[(p) * lda + (i)] : A[(i) * lda + (p)])
+
+/* Direct GEMM for a few rows (one-row prediction, for example), where
+ * packing B would cost more than the multiply. Each row of C is a sum of
+ * rows of B scaled by A's entries; with B transposed, each entry is a dot
+ * product accumulated in UK_VLEN lanes. row is scratch of n elements. */
+static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
+                           ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        REAL *c = C + i * ldc;
+        if (transb) {
+            for (ptrdiff_t j = 0; j < n; j++)
+                row[j] = SFX(dot_row)(transa, A, lda, i, B + j * ldb, k);
+        } else {
+            for (ptrdiff_t j = 0; j < n; j++)
+                row[j] = 0;
+            for (ptrdiff_t p = 0; p < k; p++) {
+                const REAL a = UK_OPA(i, p);
+                const REAL *restrict bp = B + p * ldb;
+                for (ptrdiff_t j = 0; j < n; j++)
+                    row[j] += a * bp[j];
+            }
+        }
+        for (ptrdiff_t j = 0; j < n; j++)
+            c[j] = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
+    }
+}
+#undef UK_OPA
