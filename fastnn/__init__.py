@@ -32,6 +32,7 @@ from ._network import MLP, load
 from ._estimators import MLPClassifier, MLPRegressor
 from ._core import NonFiniteLossError
 from ._estimators import ConvergenceWarning
+from ._io import ModelFileError
 from ._validation import NotFittedError
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "ConvergenceWarning",
+    "ModelFileError",
     "NonFiniteLossError",
     "NotFittedError",
     "config",
