@@ -36,6 +36,8 @@ typedef enum {
     FNN_ACT_LOGISTIC = 1,
     FNN_ACT_TANH = 2,
     FNN_ACT_RELU = 3,
+    FNN_ACT_LEAKY_RELU = 4, /* z for z >= 0, else 0.01 z */
+    FNN_ACT_ELU = 5,        /* z for z >= 0, else e^z - 1 */
     FNN_ACT_COUNT
 } fnn_activation;
 

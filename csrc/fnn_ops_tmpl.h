@@ -1,6 +1,6 @@
 /*
  * Elementwise kernels, output heads and losses for one element type.
- * Expects: REAL, SFX(name), EXP, LOG1P, TANH (libm functions of REAL).
+ * Expects: REAL, SFX(name), EXP, LOG1P, TANH, EXPM1 (libm functions of REAL).
  *
  * Rows are independent, so row loops may run on several threads; every sum
  * over rows (losses, bias gradients) runs in row order on one thread per
@@ -25,6 +25,10 @@ static inline REAL SFX(activate)(REAL z, int act)
         return TANH(z);
     case FNN_ACT_RELU:
         return z < 0 ? 0 : z; /* NaN stays NaN */
+    case FNN_ACT_LEAKY_RELU:
+        return z < 0 ? (REAL)0.01 * z : z;
+    case FNN_ACT_ELU:
+        return z < 0 ? EXPM1(z) : z;
     default:
         return z;
     }
@@ -34,6 +38,8 @@ static inline REAL SFX(activate)(REAL z, int act)
  * vectorised float kernels cost a few, libm's scalar calls about 20. */
 static double SFX(act_cost)(int act)
 {
+    if (act == FNN_ACT_ELU)
+        return 20.0;
     if (act != FNN_ACT_LOGISTIC && act != FNN_ACT_TANH)
         return 1.0;
 #ifdef OPS_VECTOR_ACT
@@ -72,8 +78,9 @@ void SFX(fnn_bias_act)(REAL *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const R
     }
 }
 
-/* Differentiates A = act(Z) using the stored output A:
- * logistic' = A (1 - A), tanh' = 1 - A^2, relu' = [A > 0]. */
+/* Differentiates A = act(Z) using the stored output A, which has the sign
+ * of Z: logistic' = A (1 - A), tanh' = 1 - A^2, relu' = [A > 0],
+ * leaky_relu' = 1 or 0.01, elu' = 1 or A + 1. */
 void SFX(fnn_act_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const REAL *A, int act)
 {
     if (act == FNN_ACT_IDENTITY)
@@ -96,6 +103,14 @@ void SFX(fnn_act_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, con
         case FNN_ACT_RELU:
             for (ptrdiff_t j = 0; j < m; j++)
                 d[j] = a[j] > 0 ? d[j] : 0;
+            break;
+        case FNN_ACT_LEAKY_RELU:
+            for (ptrdiff_t j = 0; j < m; j++)
+                d[j] = a[j] > 0 ? d[j] : (REAL)0.01 * d[j];
+            break;
+        case FNN_ACT_ELU:
+            for (ptrdiff_t j = 0; j < m; j++)
+                d[j] = a[j] > 0 ? d[j] : (a[j] + 1) * d[j];
             break;
         }
     }

@@ -22,7 +22,8 @@ cdef extern from "fastnn.h" nogil:
 
     int FNN_FLOAT32
     int FNN_FLOAT64
-    int FNN_ACT_IDENTITY, FNN_ACT_LOGISTIC, FNN_ACT_TANH, FNN_ACT_RELU
+    int FNN_ACT_IDENTITY, FNN_ACT_LOGISTIC, FNN_ACT_TANH, FNN_ACT_RELU, FNN_ACT_LEAKY_RELU
+    int FNN_ACT_ELU
     int FNN_OUT_IDENTITY, FNN_OUT_LOGISTIC, FNN_OUT_SOFTMAX, FNN_OUT_EXP
     int FNN_OPT_SGD, FNN_OPT_ADAM
 
@@ -115,6 +116,8 @@ ACTIVATIONS = {
     "logistic": FNN_ACT_LOGISTIC,
     "tanh": FNN_ACT_TANH,
     "relu": FNN_ACT_RELU,
+    "leaky_relu": FNN_ACT_LEAKY_RELU,
+    "elu": FNN_ACT_ELU,
 }
 OUTPUTS = {
     "identity": FNN_OUT_IDENTITY,

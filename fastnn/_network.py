@@ -35,7 +35,8 @@ class MLP:
         Widths from the input to the output, for example ``[64, 128, 10]``:
         64 features, one hidden layer of 128 units, 10 outputs.
     activation : str or sequence of str, default="relu"
-        Hidden-layer activation: "identity", "logistic", "tanh" or "relu";
+        Hidden-layer activation: "identity", "logistic", "tanh", "relu",
+        "leaky_relu" (slope 0.01 below zero) or "elu" (e^z - 1 below zero);
         a sequence gives one per hidden layer.
     output : {"softmax", "logistic", "identity", "exp"}, default="softmax"
         Output head, which also fixes the loss: softmax cross-entropy

@@ -6,7 +6,7 @@ import pytest
 
 from fastnn import _core
 
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu")
 # 1 x 1, a small block, and one large enough for bias_act with logistic or tanh
 # to run on several threads.
 SHAPES = [(1, 1), (37, 70), (300, 80)]
@@ -29,6 +29,11 @@ def activation_ref(z, activation):
         return np.tanh(z)
     if activation == "relu":
         return np.where(z < 0, 0.0, z)
+    if activation == "leaky_relu":
+        return np.where(z < 0, 0.01 * z, z)
+    if activation == "elu":
+        with np.errstate(over="ignore"):
+            return np.where(z < 0, np.expm1(np.minimum(z, 0.0)), z)
     return z.copy()
 
 
@@ -41,6 +46,10 @@ def derivative_from_output(a, activation):
         return 1.0 - a * a
     if activation == "relu":
         return (a > 0).astype(np.float64)
+    if activation == "leaky_relu":
+        return np.where(a > 0, 1.0, 0.01)
+    if activation == "elu":
+        return np.where(a > 0, 1.0, a + 1.0)
     return np.ones_like(a)
 
 

@@ -13,7 +13,7 @@ from fastnn import _core
 
 SIZES = [5, 7, 6, 3]
 N_ROWS = 8
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu")
 OUTPUTS = ("softmax", "logistic", "identity", "exp")
 EPS = 1e-6
 # A relu pre-activation closer than this to 0 could cross the kink when a
@@ -29,6 +29,10 @@ def activation_ref(z, activation):
         return np.tanh(z)
     if activation == "relu":
         return np.maximum(z, 0.0)
+    if activation == "leaky_relu":
+        return np.where(z < 0, 0.01 * z, z)
+    if activation == "elu":
+        return np.where(z < 0, np.expm1(np.minimum(z, 0.0)), z)
     return z
 
 
@@ -143,9 +147,10 @@ def test_gradient_fd(rng, activations, output, regularized):
     network, params, X, Y = make_problem(rng, activations, output)
     w = rng.uniform(0.2, 2.0, size=N_ROWS) if regularized else None
     alpha = 0.3 if regularized else 0.0
-    if "relu" in activations:
+    if {"relu", "leaky_relu"} & set(activations):
         hidden_Z, _ = forward_ref(network, params, X)
-        closest = min(np.abs(Z).min() for Z, act in zip(hidden_Z, activations) if act == "relu")
+        closest = min(np.abs(Z).min() for Z, act in zip(hidden_Z, activations)
+                      if act in ("relu", "leaky_relu"))
         assert closest > RELU_MARGIN, (
             "test setup: a relu pre-activation is %.2e from the kink; choose another seed" % closest)
     grads = np.full_like(params, np.nan)
