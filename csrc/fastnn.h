@@ -38,6 +38,8 @@ typedef enum {
     FNN_ACT_RELU = 3,
     FNN_ACT_LEAKY_RELU = 4, /* z for z >= 0, else 0.01 z */
     FNN_ACT_ELU = 5,        /* z for z >= 0, else e^z - 1 */
+    /* TODO: GELU; its derivative needs the pre-activation, which the
+     * workspace does not keep yet (only the outputs A). */
     FNN_ACT_COUNT
 } fnn_activation;
 
@@ -129,6 +131,7 @@ typedef struct {
     int nesterov;         /* SGD */
     double beta1, beta2, epsilon; /* Adam */
     int64_t t;            /* Adam steps taken so far; the update increments it */
+    double weight_decay;  /* decoupled decay (AdamW): p -= lr * weight_decay * p first */
 } fnn_optimizer;
 
 /*

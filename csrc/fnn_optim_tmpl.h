@@ -53,9 +53,23 @@ static void SFX(adam_step)(fnn_optimizer *opt, REAL *restrict p, REAL *restrict 
     }
 }
 
+/* Decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay
+ * Regularization", ICLR 2019): p := (1 - lr wd) p, outside the gradient. */
+static void SFX(decay_step)(const fnn_optimizer *opt, REAL *restrict p, ptrdiff_t n)
+{
+    const REAL keep = (REAL)(1 - opt->learning_rate * opt->weight_decay);
+    const int nt = fnn_threads_for((double)n);
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++)
+        p[i] *= keep;
+}
+
 void SFX(fnn_optimizer_step)(fnn_optimizer *opt, REAL *params, REAL *state1, REAL *state2,
                              const REAL *grads, ptrdiff_t n)
 {
+    if (opt->weight_decay != 0)
+        SFX(decay_step)(opt, params, n);
     if (opt->kind == FNN_OPT_ADAM)
         SFX(adam_step)(opt, params, state1, state2, grads, n);
     else

@@ -70,6 +70,7 @@ cdef extern from "fastnn.h" nogil:
         int nesterov
         double beta1, beta2, epsilon
         int64_t t
+        double weight_decay
 
     void fnn_optimizer_step_f32(fnn_optimizer *opt, float *params, float *state1,
                                 float *state2, const float *grads, ptrdiff_t n)
@@ -424,9 +425,11 @@ cdef class Optimizer:
 
     def __init__(self, str kind="adam", double learning_rate=1e-3, double momentum=0.9,
                  bint nesterov=True, double beta1=0.9, double beta2=0.999,
-                 double epsilon=1e-8):
+                 double epsilon=1e-8, double weight_decay=0.0):
         if kind not in ("sgd", "adam"):
             raise ValueError("unknown optimizer %r; expected 'sgd' or 'adam'" % kind)
+        if not weight_decay >= 0:
+            raise ValueError("weight_decay must be >= 0, got %r" % weight_decay)
         self.kind = kind
         self.opt.kind = FNN_OPT_ADAM if kind == "adam" else FNN_OPT_SGD
         self.opt.learning_rate = learning_rate
@@ -435,6 +438,7 @@ cdef class Optimizer:
         self.opt.beta1 = beta1
         self.opt.beta2 = beta2
         self.opt.epsilon = epsilon
+        self.opt.weight_decay = weight_decay
         self.opt.t = 0
 
     @property
@@ -466,6 +470,7 @@ cdef class Optimizer:
             "beta1": self.opt.beta1,
             "beta2": self.opt.beta2,
             "epsilon": self.opt.epsilon,
+            "weight_decay": self.opt.weight_decay,
             "t": self.opt.t,
         }
 

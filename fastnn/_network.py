@@ -226,16 +226,24 @@ class MLP:
     # ---- training primitives ---------------------------------------------------
 
     def configure_optimizer(self, optimizer="adam", learning_rate=1e-3, momentum=0.9,
-                            nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        """Create the optimizer and zero its state (velocity or Adam moments)."""
+                            nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                            weight_decay=0.0):
+        """Create the optimizer and zero its state (velocity or Adam moments).
+
+        weight_decay > 0 shrinks every parameter by (1 - learning_rate *
+        weight_decay) before each update: decoupled decay, as in AdamW
+        (Loshchilov and Hutter, 2019), unlike the L2 penalty ``alpha``.
+        """
         check_choice(optimizer, "optimizer", OPTIMIZERS)
         check_float(learning_rate, "learning_rate", low=0, low_open=True)
         check_float(momentum, "momentum", 0, 1)
         check_float(beta_1, "beta_1", 0, 1, high_open=True)
         check_float(beta_2, "beta_2", 0, 1, high_open=True)
         check_float(epsilon, "epsilon", low=0, low_open=True)
+        check_float(weight_decay, "weight_decay", low=0)
         self.optimizer = _core.Optimizer(
-            optimizer, learning_rate, momentum, bool(nesterovs_momentum), beta_1, beta_2, epsilon
+            optimizer, learning_rate, momentum, bool(nesterovs_momentum), beta_1, beta_2, epsilon,
+            weight_decay,
         )
         self._state = (np.zeros_like(self.params), np.zeros_like(self.params))
         return self.optimizer

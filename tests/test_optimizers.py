@@ -225,8 +225,30 @@ def test_optimizer_config_values():
 
     assert opt.get_config() == {
         "kind": "adam", "learning_rate": 0.01, "momentum": 0.7, "nesterov": False,
-        "beta1": 0.85, "beta2": 0.99, "epsilon": 1e-6, "t": 0,
+        "beta1": 0.85, "beta2": 0.99, "epsilon": 1e-6, "weight_decay": 0.0, "t": 0,
     }
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_weight_decay_decoupled(rng, kind):
+    # With decay wd, a step equals the plain step applied to (1 - lr wd) p.
+    lr, wd = 0.05, 0.1
+    p = rng.normal(size=1000)
+    g = rng.normal(size=1000)
+    decayed = _core.Optimizer(kind, learning_rate=lr, weight_decay=wd)
+    plain = _core.Optimizer(kind, learning_rate=lr)
+    p_decayed = p.copy()
+    p_plain = p * (1 - lr * wd)
+
+    decayed.step(p_decayed, g, np.zeros(1000), np.zeros(1000))
+    plain.step(p_plain, g, np.zeros(1000), np.zeros(1000))
+
+    np.testing.assert_allclose(p_decayed, p_plain, rtol=0, atol=1e-15)
+
+
+def test_weight_decay_negative_rejected():
+    with pytest.raises(ValueError, match="weight_decay must be >= 0, got -0.1"):
+        _core.Optimizer("adam", weight_decay=-0.1)
 
 
 def test_optimizer_bad_arguments():
