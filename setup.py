@@ -123,12 +123,12 @@ class ProbingBuildExt(build_ext):
             ext.extra_link_args = omp_link
             if env_flag("FASTNN_NO_SIMD") or not is_x86():
                 continue
-            self.add_simd_units(ext, common)
+            self.add_simd_units(ext, common + omp_compile)
 
         super().build_extensions()
 
     def add_simd_units(self, ext, common):
-        """Compile each SIMD unit with its own flags and link it into ext."""
+        """Compile each SIMD unit with its own flags (plus common) and link it into ext."""
         for name, source, flag_sets in SIMD_UNITS:
             flags = next((f for f in flag_sets if self.try_compile(PLAIN_PROBE, f)), None)
             if flags is None:

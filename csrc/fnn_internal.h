@@ -66,6 +66,12 @@ typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t
 typedef void (*fnn_act_rows_f32)(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz,
                                  const float *b, int act);
 
+/* One optimizer update over a flat buffer; see fnn_optim_tmpl.h. */
+typedef void (*fnn_optimizer_step_f32_fn)(fnn_optimizer *opt, float *params, float *state1,
+                                          float *state2, const float *grads, ptrdiff_t n);
+typedef void (*fnn_optimizer_step_f64_fn)(fnn_optimizer *opt, double *params, double *state1,
+                                          double *state2, const double *grads, ptrdiff_t n);
+
 /* Kernels and blocksizes of one ISA. */
 typedef struct {
     fnn_ukernel_f32 gemm_f32;
@@ -79,6 +85,8 @@ typedef struct {
     fnn_gemm_rows_f64 gemm_rows_f64;
     int mr_f64, nr_f64;
     fnn_act_rows_f32 act_rows_f32;
+    fnn_optimizer_step_f32_fn optimizer_step_f32;
+    fnn_optimizer_step_f64_fn optimizer_step_f64;
 } fnn_kernel_table;
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -1,7 +1,8 @@
 /*
- * Optimizer updates over one flat parameter buffer, for one element type.
- * Expects: REAL, SFX(name), SQRT. Elements are independent, so the loops
- * split over threads without changing any result.
+ * Optimizer updates over one flat parameter buffer, for one element type,
+ * compiled per ISA (included by each fnn_ukernel_<isa>.c). Expects: REAL,
+ * SFX(name), SQRT. Elements are independent, so the loops split over
+ * threads without changing any result.
  */
 
 /* SGD with momentum mu and learning rate lr (scikit-learn's SGDOptimizer):
@@ -65,8 +66,8 @@ static void SFX(decay_step)(const fnn_optimizer *opt, REAL *restrict p, ptrdiff_
         p[i] *= keep;
 }
 
-void SFX(fnn_optimizer_step)(fnn_optimizer *opt, REAL *params, REAL *state1, REAL *state2,
-                             const REAL *grads, ptrdiff_t n)
+static void SFX(optimizer_step)(fnn_optimizer *opt, REAL *params, REAL *state1, REAL *state2,
+                                const REAL *grads, ptrdiff_t n)
 {
     if (opt->weight_decay != 0)
         SFX(decay_step)(opt, params, n);

@@ -1,5 +1,8 @@
-/* Micro-kernels for AVX2 + FMA; this unit alone is compiled with -mavx2 -mfma. */
+/* GEMM micro-kernels, vector math and optimizer loops for AVX2 + FMA; this
+ * unit alone is compiled with -mavx2 -mfma. */
 #include "fnn_internal.h"
+
+#include <math.h>
 
 #define REAL float
 #define SFX(name) name##_f32
@@ -7,6 +10,9 @@
 #define UK_NR 16
 #define UK_VLEN 8
 #include "fnn_ukernel_tmpl.h"
+#define SQRT sqrtf
+#include "fnn_optim_tmpl.h"
+#undef SQRT
 #undef REAL
 #undef SFX
 #undef UK_MR
@@ -19,6 +25,9 @@
 #define UK_NR 8
 #define UK_VLEN 4
 #include "fnn_ukernel_tmpl.h"
+#define SQRT sqrt
+#include "fnn_optim_tmpl.h"
+#undef SQRT
 
 #undef UK_VLEN
 #define UK_VLEN 8
@@ -28,4 +37,6 @@ const fnn_kernel_table fnn_kernels_avx2 = {
     ukernel_f32, pack_a_f32, pack_b_f32, gemm_rows_f32, 6, 16,
     ukernel_f64, pack_a_f64, pack_b_f64, gemm_rows_f64, 6, 8,
     act_rows_f32,
+    optimizer_step_f32,
+    optimizer_step_f64,
 };

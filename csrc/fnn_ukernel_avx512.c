@@ -1,6 +1,8 @@
-/* Micro-kernels for AVX-512 (F, DQ, BW, VL); this unit alone is compiled
- * with the AVX-512 flags. */
+/* GEMM micro-kernels, vector math and optimizer loops for AVX-512 (F, DQ,
+ * BW, VL); this unit alone is compiled with the AVX-512 flags. */
 #include "fnn_internal.h"
+
+#include <math.h>
 
 #define REAL float
 #define SFX(name) name##_f32
@@ -8,6 +10,9 @@
 #define UK_NR 32
 #define UK_VLEN 16
 #include "fnn_ukernel_tmpl.h"
+#define SQRT sqrtf
+#include "fnn_optim_tmpl.h"
+#undef SQRT
 #undef REAL
 #undef SFX
 #undef UK_MR
@@ -20,6 +25,9 @@
 #define UK_NR 16
 #define UK_VLEN 8
 #include "fnn_ukernel_tmpl.h"
+#define SQRT sqrt
+#include "fnn_optim_tmpl.h"
+#undef SQRT
 
 #undef UK_VLEN
 #define UK_VLEN 16
@@ -29,4 +37,6 @@ const fnn_kernel_table fnn_kernels_avx512 = {
     ukernel_f32, pack_a_f32, pack_b_f32, gemm_rows_f32, 8, 32,
     ukernel_f64, pack_a_f64, pack_b_f64, gemm_rows_f64, 8, 16,
     act_rows_f32,
+    optimizer_step_f32,
+    optimizer_step_f64,
 };

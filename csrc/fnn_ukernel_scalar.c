@@ -1,6 +1,8 @@
-/* Portable micro-kernels: baseline flags of the target (SSE2 on x86-64,
- * NEON on aarch64). */
+/* Portable GEMM micro-kernels, vector math and optimizer loops, compiled
+ * with the target's baseline flags (SSE2 on x86-64, NEON on aarch64). */
 #include "fnn_internal.h"
+
+#include <math.h>
 
 #define REAL float
 #define SFX(name) name##_f32
@@ -8,6 +10,9 @@
 #define UK_NR 8
 #define UK_VLEN 4
 #include "fnn_ukernel_tmpl.h"
+#define SQRT sqrtf
+#include "fnn_optim_tmpl.h"
+#undef SQRT
 #undef REAL
 #undef SFX
 #undef UK_MR
@@ -20,6 +25,9 @@
 #define UK_NR 4
 #define UK_VLEN 2
 #include "fnn_ukernel_tmpl.h"
+#define SQRT sqrt
+#include "fnn_optim_tmpl.h"
+#undef SQRT
 
 #undef UK_VLEN
 #define UK_VLEN 4
@@ -29,4 +37,6 @@ const fnn_kernel_table fnn_kernels_scalar = {
     ukernel_f32, pack_a_f32, pack_b_f32, gemm_rows_f32, 4, 8,
     ukernel_f64, pack_a_f64, pack_b_f64, gemm_rows_f64, 4, 4,
     act_rows_f32,
+    optimizer_step_f32,
+    optimizer_step_f64,
 };
