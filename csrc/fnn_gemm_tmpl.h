@@ -36,7 +36,11 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
 #define GEMM_KC 256
 #define GEMM_MC_TILES 24  /* MC = 24 * MR rows of A per packed block */
 #define GEMM_NC_TILES 128 /* NC = 128 * NR columns of B per packed block */
+/* Below these sizes packing costs more than it saves, so the direct path
+ * runs: few rows (one-row prediction), or a short inner dimension (the
+ * weight gradient x^T dz of a batch of one is a rank-1 product). */
 #define GEMM_DIRECT_ROWS 2
+#define GEMM_DIRECT_DEPTH 4
 
 void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
                    const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
@@ -62,7 +66,7 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     ptrdiff_t mc_max = m < MC ? ((m + MR - 1) / MR) * MR : MC;
     ptrdiff_t nc_max = n < NC ? ((n + NR - 1) / NR) * NR : NC;
     ptrdiff_t kc_max = k < KC ? k : KC;
-    if (m <= GEMM_DIRECT_ROWS) {
+    if (m <= GEMM_DIRECT_ROWS || k <= GEMM_DIRECT_DEPTH) {
         REAL *row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)n * sizeof(REAL));
         if (row) {
             KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc);
@@ -128,3 +132,4 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
 #undef GEMM_MC_TILES
 #undef GEMM_NC_TILES
 #undef GEMM_DIRECT_ROWS
+#undef GEMM_DIRECT_DEPTH
