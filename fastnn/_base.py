@@ -5,7 +5,9 @@ methods and an ``__init__`` that stores each argument unchanged under its
 own name.
 """
 
+import functools
 import inspect
+import types
 
 
 class ParamsMixin:
@@ -62,3 +64,28 @@ class ParamsMixin:
             if not same:
                 changed.append("%s=%r" % (name, value))
         return "%s(%s)" % (type(self).__name__, ", ".join(changed))
+
+
+class AvailableIf:
+    """Method descriptor that hides the method where ``check(instance)`` raises AttributeError.
+
+    ``hasattr(estimator, "partial_fit")`` is then False for settings that
+    cannot use the method, which is how scikit-learn's tools (and its
+    ``available_if``) tell whether an estimator supports it.
+    """
+
+    def __init__(self, check, method):
+        self.check = check
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.method
+        self.check(instance)
+        return types.MethodType(self.method, instance)
+
+
+def available_if(check):
+    """Decorate a method so that it exists only where ``check(instance)`` does not raise."""
+    return functools.partial(AvailableIf, check)

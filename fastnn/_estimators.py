@@ -1,28 +1,71 @@
 """MLPClassifier and MLPRegressor with scikit-learn's parameter names and semantics."""
 
+import math
+import numbers
 import time
-import warnings
 
 import numpy as np
 
 from . import _core, _io
-from ._base import ParamsMixin
+from ._base import ParamsMixin, available_if
 from ._network import MLP
 from ._progress import EpochReporter
 from ._validation import (
-    NotFittedError,
+    ConvergenceWarning,
+    InvalidParameterError,
     check_array,
+    check_bool,
     check_choice,
     check_consistent_length,
+    check_feature_names,
     check_float,
     check_int,
+    check_random_state,
     check_sample_weight,
+    not_fitted_error,
+    warn_not_converged,
+    warn_user,
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
 
-class ConvergenceWarning(UserWarning):
-    """Warned when training stops at max_iter before the loss converged."""
+
+def _writable(array, dtype):
+    """Return array in dtype, copied if it is read-only.
+
+    NOTE: the C training entry point (Network.train_batches) rejects
+    read-only buffers, even for X, Y and sample_weight, which it only reads.
+    """
+    array = array.astype(dtype, copy=False)
+    return array if array.flags.writeable else array.copy()
+
+
+def _check_stochastic_solver(estimator):
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers (solver='sgd' or "
+            "'adam'); solver=%r is not stochastic" % (estimator.solver,)
+        )
+
+
+class _ParameterList(list):
+    """Views into the flat parameter buffer of a fitted network.
+
+    Assigning an item copies the array into the buffer, so
+    ``estimator.coefs_[0] = W`` changes the model, as in scikit-learn.
+    """
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError("assign one layer at a time, for example coefs_[0] = W")
+        view = list.__getitem__(self, index)
+        value = np.asarray(value)
+        if value.shape != view.shape:
+            raise ValueError(
+                "layer %d has shape %s, but the new array has shape %s; the network's "
+                "layer sizes are fixed after fit" % (index, view.shape, value.shape)
+            )
+        view[...] = value
 
 
 class _BaseMLP(ParamsMixin):
@@ -63,14 +106,17 @@ class _BaseMLP(ParamsMixin):
     # ---- parameter checks ------------------------------------------------------
 
     def _validate_params(self):
-        """Check every hyperparameter; return the hidden sizes as a tuple."""
+        """Check every hyperparameter; return the hidden sizes as a tuple.
+
+        The allowed values and ranges are scikit-learn's (version 1.9).
+        """
         hidden = self.hidden_layer_sizes
         if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
             hidden = (hidden,)
         try:
             hidden = tuple(hidden)
         except TypeError:
-            raise TypeError(
+            raise InvalidParameterError(
                 "hidden_layer_sizes must be an int or a sequence of ints, got %r" % (hidden,)
             ) from None
         for i, size in enumerate(hidden):
@@ -78,19 +124,34 @@ class _BaseMLP(ParamsMixin):
         check_choice(self.activation, "activation", ("identity", "logistic", "tanh", "relu"))
         check_choice(self.solver, "solver", ("lbfgs", "sgd", "adam"))
         check_float(self.alpha, "alpha", low=0)
-        if self.batch_size != "auto":
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, numbers.Integral):
+                raise InvalidParameterError(
+                    "batch_size must be 'auto' or an integer >= 1, got %r" % (self.batch_size,)
+                )
             check_int(self.batch_size, "batch_size", low=1)
         check_choice(self.learning_rate, "learning_rate", ("constant", "invscaling", "adaptive"))
         check_float(self.learning_rate_init, "learning_rate_init", low=0, low_open=True)
         check_float(self.power_t, "power_t", low=0)
         check_int(self.max_iter, "max_iter", low=1)
+        check_bool(self.shuffle, "shuffle")
+        check_random_state(self.random_state)
         check_float(self.tol, "tol", low=0)
+        if not isinstance(self.verbose, (bool, np.bool_)):
+            check_int(self.verbose, "verbose", low=0)
+        check_bool(self.warm_start, "warm_start")
         check_float(self.momentum, "momentum", 0, 1)
-        check_float(self.validation_fraction, "validation_fraction", 0, 1, True, True)
+        check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        check_bool(self.early_stopping, "early_stopping")
+        if self.early_stopping:
+            check_float(self.validation_fraction, "validation_fraction", 0, 1, True, True)
+        else:
+            check_float(self.validation_fraction, "validation_fraction", 0, 1, high_open=True)
         check_float(self.beta_1, "beta_1", 0, 1, high_open=True)
         check_float(self.beta_2, "beta_2", 0, 1, high_open=True)
         check_float(self.epsilon, "epsilon", low=0, low_open=True)
-        check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
+        if not (isinstance(self.n_iter_no_change, float) and self.n_iter_no_change == np.inf):
+            check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
         check_int(self.max_fun, "max_fun", low=1)
         return hidden
 
@@ -103,25 +164,33 @@ class _BaseMLP(ParamsMixin):
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), optional
+        sample_weight : array-like of shape (n_samples,) or float, optional
             Weights of the rows in the loss.
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def _partial_fit(self, X, y, sample_weight=None, classes=None):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers; solver='lbfgs' "
-                "is not stochastic"
-            )
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         hidden = self._validate_params()
-        self._check_feature_names(X, reset=not (incremental and self._is_fitted()))
-        X = check_array(X, name="X")
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True, because it sees one "
+                "batch of data at a time; set early_stopping=False or use fit"
+            )
+        if y is None:
+            raise ValueError(
+                "%s requires y to be passed, but the target y is None; pass the %s as "
+                "the second argument of %s"
+                % (type(self).__name__, self._target_description,
+                   "partial_fit" if incremental else "fit")
+            )
         continuing = (incremental or self.warm_start) and self._is_fitted()
-        mode = ("partial_fit" if incremental else "warm_start") if continuing else None
+        check_feature_names(self, X, reset=not continuing)
+        X = check_array(X, name="X")
+        if continuing:
+            self._check_n_features(X)
+        mode = None
+        if continuing:
+            mode = "partial_fit" if incremental else "warm_start"
         Y = self._encode_targets(y, mode, classes=classes)
         check_consistent_length(X=X, y=Y)
         w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
@@ -129,13 +198,17 @@ class _BaseMLP(ParamsMixin):
         if continuing:
             self._check_warm_start(X, Y, hidden)
         else:
+            rng = check_random_state(self.random_state)
             self._mlp = MLP([X.shape[1], *hidden, Y.shape[1]], self.activation,
-                            self._output_head(Y), dtype=X.dtype, random_state=self.random_state,
+                            self._output_head(Y), dtype=X.dtype, random_state=rng,
                             init="sklearn")
             self._reset_fit_state()
         self.n_features_in_ = X.shape[1]
-        X = X.astype(self._mlp.dtype, copy=False)
-        Y = Y.astype(self._mlp.dtype)
+        dtype = self._mlp.dtype
+        X = _writable(X, dtype)
+        Y = _writable(np.ascontiguousarray(Y), dtype)
+        if w is not None:
+            w = _writable(w, dtype)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, w)
         else:
@@ -145,26 +218,8 @@ class _BaseMLP(ParamsMixin):
     def _is_fitted(self):
         return getattr(self, "_mlp", None) is not None
 
-    def _check_feature_names(self, X, reset):
-        """Record DataFrame column names at fit; check them at later calls."""
-        columns = getattr(X, "columns", None)
-        names = None
-        if columns is not None and len(columns) and all(isinstance(c, str) for c in columns):
-            names = np.asarray(list(columns), dtype=object)
-        if reset:
-            if names is None:
-                self.__dict__.pop("feature_names_in_", None)
-            else:
-                self.feature_names_in_ = names
-            return
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is None or names is None:
-            return
-        if len(names) != len(fitted) or (names != fitted).any():
-            raise ValueError(
-                "The feature names should match those that were passed during fit: "
-                "expected %s, got %s" % (list(fitted)[:10], list(names)[:10])
-            )
+    def __sklearn_is_fitted__(self):
+        return self._is_fitted()
 
     def _reset_fit_state(self):
         self.n_iter_ = 0
@@ -172,23 +227,44 @@ class _BaseMLP(ParamsMixin):
         for name in ("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_"):
             self.__dict__.pop(name, None)
         if self.solver != "lbfgs":
-            self.loss_curve_ = []
-            self.best_loss_ = None if self.early_stopping else np.inf
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -np.inf if self.early_stopping else None
+            self._start_stochastic_records()
         self._no_improvement_count = 0
-        if self.solver != "lbfgs":
-            self._mlp.configure_optimizer(self.solver, self.learning_rate_init, self.momentum,
-                                          self.nesterovs_momentum, self.beta_1, self.beta_2,
-                                          self.epsilon)
+        self._best_params = None
+
+    def _start_stochastic_records(self):
+        """Create the per-epoch records of sgd and adam that do not exist yet.
+
+        A warm start can switch from lbfgs, which keeps no loss curve, or
+        turn early stopping on, so missing records start empty here.
+        """
+        if getattr(self, "loss_curve_", None) is None:
+            self.loss_curve_ = []
+        if self.early_stopping:
+            if getattr(self, "validation_scores_", None) is None:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            if getattr(self, "best_loss_", None) is None:
+                self.best_loss_ = np.inf
+            self.__dict__.setdefault("validation_scores_", None)
+            self.__dict__.setdefault("best_validation_score_", None)
+
+    def _check_n_features(self, X):
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                "X has %d features, but %s is expecting %d features as input"
+                % (X.shape[1], type(self).__name__, self.n_features_in_)
+            )
 
     def _check_warm_start(self, X, Y, hidden):
         expected = (X.shape[1], *hidden, Y.shape[1])
         if tuple(self._mlp.layer_sizes) != expected:
             raise ValueError(
-                "warm_start=True needs the same architecture and data width: the fitted "
-                "network has layer sizes %s, this fit asks for %s; set warm_start=False to "
-                "start over" % (tuple(self._mlp.layer_sizes), expected)
+                "warm_start=True and partial_fit need the architecture of the fitted "
+                "network: it has layer sizes %s, but hidden_layer_sizes=%s and this data "
+                "give %s; set warm_start=False (or call fit) to start over"
+                % (tuple(self._mlp.layer_sizes), hidden, expected)
             )
 
     def _fit_lbfgs(self, X, Y, w):
@@ -218,53 +294,98 @@ class _BaseMLP(ParamsMixin):
             result = minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True,
                               options=options)
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by the user; the model keeps the weights "
-                          "of the last evaluated step.", RuntimeWarning, stacklevel=4)
+            warn_user("Training interrupted by the user; the model keeps the weights of the "
+                      "last evaluated step.", RuntimeWarning)
             return
         mlp.params[...] = result.x
-        self.n_iter_ = int(result.nit)
+        self.n_iter_ = min(int(result.nit), self.max_iter)
         self.loss_ = float(result.fun)
         if self.verbose:
             print("L-BFGS: %d iterations, %d evaluations, loss %.8f"
                   % (result.nit, result.nfev, result.fun))
         if result.status != 0:
-            warnings.warn(
+            warn_not_converged(
                 "lbfgs failed to converge after %d iterations (status %d: %s); raise "
                 "max_iter or max_fun, or scale the data"
-                % (result.nit, result.status, result.message), ConvergenceWarning, stacklevel=4,
+                % (result.nit, result.status, result.message)
             )
+
+    def _batch_size(self, n_rows):
+        if isinstance(self.batch_size, str):
+            return min(200, n_rows)
+        if self.batch_size > n_rows:
+            warn_user(
+                "batch_size=%d is larger than the %d training rows; using batches of %d "
+                "rows" % (self.batch_size, n_rows, n_rows)
+            )
+        return min(self.batch_size, n_rows)
 
     def _split_validation(self, X, Y, w):
-        """Hold out validation_fraction of the rows for early stopping."""
-        rng = np.random.default_rng(self.random_state)
-        n = X.shape[0]
-        n_val = max(1, int(round(self.validation_fraction * n)))
-        if n - n_val < 1:
+        """Hold out validation_fraction of the rows for early stopping.
+
+        The split is stratified by class for single-label classifiers, as in
+        scikit-learn. It draws from a generator made afresh from random_state,
+        so with an int seed every warm-start fit holds out the same rows and
+        the best validation scores of successive fits compare fairly.
+        """
+        from .model_selection import train_test_split
+
+        n_rows = X.shape[0]
+        n_val = math.ceil(self.validation_fraction * n_rows)
+        if n_val < 2 or n_val >= n_rows:
             raise ValueError(
-                "validation_fraction=%g leaves no training rows out of %d; lower it or "
-                "set early_stopping=False" % (self.validation_fraction, n)
+                "The validation set is too small: validation_fraction=%g of %d rows "
+                "gives %d validation row(s) and %d training row(s), but early stopping "
+                "needs at least 2 and 1. Increase validation_fraction or the size of "
+                "your dataset, or set early_stopping=False"
+                % (self.validation_fraction, n_rows, n_val, n_rows - n_val)
             )
-        order = rng.permutation(n)
-        val, train = order[:n_val], np.sort(order[n_val:])
-        w_train = None if w is None else np.ascontiguousarray(w[train])
-        return (np.ascontiguousarray(X[train]), np.ascontiguousarray(Y[train]), w_train,
-                np.ascontiguousarray(X[val]), Y[val])
+        arrays = (X, Y) if w is None else (X, Y, w)
+        try:
+            parts = train_test_split(*arrays, test_size=n_val,
+                                     random_state=check_random_state(self.random_state),
+                                     stratify=self._stratify_labels(Y))
+        except ValueError as exc:
+            raise ValueError(
+                "early_stopping=True could not hold out a stratified validation set of "
+                "%d rows (validation_fraction=%g): %s Set early_stopping=False or pass "
+                "more rows of the rare classes" % (n_val, self.validation_fraction, exc)
+            ) from None
+        parts = [np.ascontiguousarray(part) for part in parts]
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        w_train, w_val = (parts[4], parts[5]) if w is not None else (None, None)
+        return X_train, Y_train, w_train, X_val, Y_val, w_val
+
+    def _stratify_labels(self, Y):
+        return None
+
+    def _configure_optimizer(self):
+        self._mlp.configure_optimizer(self.solver, self.learning_rate_init, self.momentum,
+                                      self.nesterovs_momentum, self.beta_1, self.beta_2,
+                                      self.epsilon)
 
     def _fit_stochastic(self, X, Y, w, incremental=False):
-        """Train epochs of mini-batches; partial_fit (incremental) runs one."""
+        """Train epochs of mini-batches; partial_fit (incremental) runs one.
+
+        As in scikit-learn, every fit starts a fresh optimizer (new Adam
+        moments or SGD velocity, learning_rate_init), while partial_fit
+        keeps the optimizer of the previous call.
+        """
         mlp = self._mlp
-        early_stopping = self.early_stopping and not incremental
-        X_val = Y_val = None
-        if early_stopping:
-            X, Y, w, X_val, Y_val = self._split_validation(X, Y, w)
+        self._start_stochastic_records()
+        if not incremental or mlp.optimizer is None:
+            self._configure_optimizer()
+        X_val = Y_val = w_val = None
+        if self.early_stopping:
+            X, Y, w, X_val, Y_val, w_val = self._split_validation(X, Y, w)
         n = X.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
+        batch_size = self._batch_size(n)
         n_epochs = 1 if incremental else self.max_iter
         reporter = EpochReporter(n_epochs, enabled=bool(self.verbose))
-        best_params = None
+        self.n_iter_ = 0
 
         try:
-            for epoch_index in range(n_epochs):
+            for _ in range(n_epochs):
                 reporter.start_epoch(self.n_iter_ + 1)
                 try:
                     loss = mlp.train_epoch(X, Y, batch_size, w, self.alpha, self.shuffle, reporter)
@@ -280,36 +401,35 @@ class _BaseMLP(ParamsMixin):
                 self.loss_ = loss
                 self.loss_curve_.append(loss)
                 metrics = {"loss": loss}
-
-                improved = self._update_no_improvement(X_val, Y_val, metrics, early_stopping)
-                if improved and early_stopping:
-                    best_params = mlp.params.copy()
+                self._update_no_improvement(X_val, Y_val, w_val, metrics)
                 reporter.end_epoch(metrics)
                 if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    mlp.optimizer.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                    mlp.optimizer.learning_rate = (
+                        self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                    )
 
-                if incremental:
-                    break
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self._stop_or_lower_rate(reporter):
                         break
                     self._no_improvement_count = 0
-                elif epoch_index == self.max_iter - 1:
-                    warnings.warn(
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warn_not_converged(
                         "Stochastic optimizer: maximum iterations (%d) reached and the "
                         "optimization has not converged yet; raise max_iter or tol"
-                        % self.max_iter, ConvergenceWarning, stacklevel=3,
+                        % self.max_iter
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by the user; the model keeps the weights "
-                          "of the last completed batches.", RuntimeWarning, stacklevel=3)
-        if early_stopping and best_params is not None:
-            mlp.params[...] = best_params
+            warn_user("Training interrupted by the user; the model keeps the weights of the "
+                      "last completed batches.", RuntimeWarning)
+        if self.early_stopping and self._best_params is not None:
+            mlp.params[...] = self._best_params
 
-    def _update_no_improvement(self, X_val, Y_val, metrics, early_stopping):
-        """Track the best loss or validation score; return True on a new best."""
-        if early_stopping:
-            score = self._validation_score(X_val, Y_val)
+    def _update_no_improvement(self, X_val, Y_val, w_val, metrics):
+        """Track the best training loss or validation score and count the epochs without progress."""
+        if self.early_stopping:
+            score = self._validation_score(X_val, Y_val, w_val)
             self.validation_scores_.append(score)
             metrics["val_score"] = score
             if score < self.best_validation_score_ + self.tol:
@@ -318,8 +438,8 @@ class _BaseMLP(ParamsMixin):
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                return True
-            return False
+                self._best_params = self._mlp.params.copy()
+            return
         loss = self.loss_curve_[-1]
         if loss > self.best_loss_ - self.tol:
             self._no_improvement_count += 1
@@ -327,8 +447,6 @@ class _BaseMLP(ParamsMixin):
             self._no_improvement_count = 0
         if loss < self.best_loss_:
             self.best_loss_ = loss
-            return True
-        return False
 
     def _stop_or_lower_rate(self, reporter):
         """Return True to stop; the adaptive SGD schedule first divides the rate by 5."""
@@ -348,31 +466,61 @@ class _BaseMLP(ParamsMixin):
 
     def _check_fitted(self):
         if getattr(self, "_mlp", None) is None:
-            raise NotFittedError(
-                "This %s instance is not fitted yet; call 'fit' with appropriate arguments "
-                "before using this estimator" % type(self).__name__
-            )
+            raise not_fitted_error(self)
 
     def _check_X(self, X):
         self._check_fitted()
-        self._check_feature_names(X, reset=False)
+        check_feature_names(self, X, reset=False)
         X = check_array(X, name="X", dtype=self._mlp.dtype)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                "X has %d features, but %s is expecting %d features as input"
-                % (X.shape[1], type(self).__name__, self.n_features_in_)
-            )
+        self._check_n_features(X)
         return X
+
+    def __setstate__(self, state):
+        # A model unpickled from a read-only memory map (joblib.load with
+        # mmap_mode="r") gets read-only buffers; training and prediction
+        # write to them or require them writable, so copy them.
+        self.__dict__.update(state)
+        mlp = state.get("_mlp")
+        if mlp is not None:
+            for name in ("params", "grads"):
+                if not getattr(mlp, name).flags.writeable:
+                    setattr(mlp, name, getattr(mlp, name).copy())
+            if mlp._state is not None:
+                mlp._state = tuple(s if s.flags.writeable else s.copy() for s in mlp._state)
+        best = state.get("_best_params")
+        if best is not None and not best.flags.writeable:
+            self._best_params = best.copy()
 
     @property
     def coefs_(self):
+        """Weight matrices, views into the network's parameter buffer."""
         self._check_fitted()
-        return self._mlp.coefs
+        return _ParameterList(self._mlp.coefs)
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._check_fitted()
+        self._assign_layers(self.coefs_, values, "coefs_")
 
     @property
     def intercepts_(self):
+        """Bias vectors, views into the network's parameter buffer."""
         self._check_fitted()
-        return self._mlp.intercepts
+        return _ParameterList(self._mlp.intercepts)
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._check_fitted()
+        self._assign_layers(self.intercepts_, values, "intercepts_")
+
+    @staticmethod
+    def _assign_layers(layers, values, name):
+        values = list(values)
+        if len(values) != len(layers):
+            raise ValueError("%s needs %d arrays, one per layer, got %d"
+                             % (name, len(layers), len(values)))
+        for index, value in enumerate(values):
+            layers[index] = value
 
     @property
     def n_layers_(self):
@@ -396,7 +544,8 @@ class _BaseMLP(ParamsMixin):
     def __sklearn_tags__(self):
         """Describe the estimator to scikit-learn (>= 1.6), which calls this.
 
-        scikit-learn is imported here only, when scikit-learn itself asks.
+        Only scikit-learn calls this method, so importing scikit-learn here
+        keeps it a test-only dependency of fastnn.
         """
         from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
 
@@ -422,11 +571,14 @@ class _BaseMLP(ParamsMixin):
             "params": _json_params(self.get_params()),
             "n_features_in": int(self.n_features_in_),
             "n_iter": int(self.n_iter_),
-            "loss_curve": [float(v) for v in self.loss_curve_],
+            "loss_curve": [float(v) for v in getattr(self, "loss_curve_", [])],
             "metadata": metadata or {},
             "fastnn_version": _version(),
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            document["feature_names_in"] = [str(name) for name in names]
         document.update(self._document_extra())
         _io.write_model(path, self._mlp._tensors(), document)
 
@@ -444,57 +596,101 @@ class MLPClassifier(_BaseMLP):
     logistic output, multiclass problems a softmax output, and a 2-D 0/1
     indicator ``y`` trains a multilabel model with one logistic output per
     label. Class labels may be of any sortable type (ints, strings).
+    float32 ``X`` trains and predicts in float32; any other numeric ``X``
+    in float64.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Width of each hidden layer.
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Width of each hidden layer; an empty tuple gives no hidden layer.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-    solver : {"adam", "sgd"}, default="adam"
+        Activation of the hidden layers.
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        "lbfgs" runs SciPy's L-BFGS-B on the full-batch loss (SciPy is
+        imported only then).
     alpha : float, default=0.0001
-        L2 penalty; the loss gains 0.5 * alpha * sum(W**2) / batch rows.
+        L2 penalty. The loss of a batch gains 0.5 * alpha * sum(W**2)
+        divided by the sum of its sample weights (its row count without
+        weights). Biases are not penalized.
     batch_size : int or "auto", default="auto"
-        "auto" means min(200, n_samples).
+        Rows per mini-batch; "auto" means min(200, n_samples).
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Schedule of the SGD step size.
+        Schedule of the SGD step size: "invscaling" sets it to
+        learning_rate_init / (t_ + 1) ** power_t after every epoch,
+        "adaptive" divides it by 5 when n_iter_no_change epochs bring no
+        progress by tol.
     learning_rate_init : float, default=0.001
+        Initial step size of "sgd" and "adam".
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs ("sgd", "adam") or of iterations ("lbfgs").
     shuffle : bool, default=True
-    random_state : int, Generator or None
+        Shuffle the rows before every epoch.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
         Seeds the initial weights, the shuffling and the validation split.
     tol : float, default=1e-4
-    verbose : bool, default=False
+        Minimum improvement of the loss (or validation score) that counts
+        as progress; for "lbfgs" the gradient tolerance.
+    verbose : bool or int, default=False
         Print one line per epoch (a progress bar on a terminal).
     warm_start : bool, default=False
-        Continue from the current weights on the next ``fit``.
+        Continue from the current weights on the next ``fit``. The classes
+        and the number of features must stay the same.
     momentum : float, default=0.9
+        SGD momentum, in [0, 1].
     nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum in SGD.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when the
-        validation accuracy stops improving; the best weights are kept.
+        Hold out ``validation_fraction`` of the rows (stratified by class)
+        and stop when the validation accuracy has not improved by ``tol``
+        for ``n_iter_no_change`` epochs; the best weights are restored.
     validation_fraction : float, default=0.1
-    beta_1, beta_2, epsilon : float
-        Adam settings (Kingma and Ba, 2015).
-    n_iter_no_change : int, default=10
+        Share of the rows held out for early stopping, in (0, 1).
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates of the first and second moments (Kingma and
+        Ba, 2015), in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's term for numerical stability.
+    n_iter_no_change : int or numpy.inf, default=10
+        Epochs without progress by ``tol`` before stopping (or lowering
+        the "adaptive" step size).
     max_fun : int, default=15000
-        Only used by the L-BFGS solver.
+        Maximum number of loss evaluations of the "lbfgs" solver.
 
     Attributes
     ----------
     classes_ : ndarray
-    loss_, best_loss_ : float
+        The class labels (``arange(n_labels)`` for multilabel ``y``).
+    loss_ : float
+        Training loss of the last epoch (or the L-BFGS optimum).
+    best_loss_ : float or None
+        Lowest training loss ("sgd" and "adam"; None with early stopping).
     loss_curve_ : list of float
+        Training loss per epoch ("sgd" and "adam").
     validation_scores_ : list of float or None
+        Validation accuracy per epoch with early stopping.
     best_validation_score_ : float or None
+        Best validation accuracy with early stopping.
     t_ : int
-        Training rows seen.
+        Training rows seen by the optimizer across fits.
     coefs_, intercepts_ : list of ndarray
-        Views into the flat parameter buffer.
-    n_features_in_, n_iter_, n_layers_, n_outputs_ : int
+        Weights and biases per layer: views into the network's parameter
+        buffer, so writing into them (or assigning ``coefs_[i] = W``)
+        changes the model.
+    n_features_in_ : int
+        Number of features seen at fit.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X`` at fit; only set when all column
+        names are strings.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last ``fit``.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
     out_activation_ : str
+        "logistic" (binary, multilabel) or "softmax" (multiclass).
 
     Examples
     --------
@@ -509,9 +705,15 @@ class MLPClassifier(_BaseMLP):
     """
 
     _estimator_type = "classifier"
+    _target_description = "class labels"
 
     def _output_head(self, Y):
         return "logistic" if self._binary_or_multilabel else "softmax"
+
+    def _stratify_labels(self, Y):
+        if self._multilabel:
+            return None
+        return Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
 
     def _encode_targets(self, y, mode, classes=None):
         """Return y as a float target matrix and set classes_.
@@ -519,7 +721,9 @@ class MLPClassifier(_BaseMLP):
         mode is None for a fresh fit, "warm_start" (the classes must not
         change) or "partial_fit" (the labels must be among classes_).
         """
-        arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+        if hasattr(y, "to_numpy") and not isinstance(y, np.ndarray):
+            y = y.to_numpy()
+        arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr.ravel()
         if arr.ndim == 2:
@@ -529,6 +733,9 @@ class MLPClassifier(_BaseMLP):
                              % (arr.shape,))
         if arr.shape[0] == 0:
             raise ValueError("y has no rows; pass one label per row of X")
+        if arr.dtype.kind == "c":
+            raise ValueError("y has complex dtype %s. Complex data not supported; pass "
+                             "class labels" % arr.dtype)
         if arr.dtype.kind == "f":
             if not np.isfinite(arr).all():
                 raise ValueError("y contains NaN or infinite labels; drop or fill those rows")
@@ -538,8 +745,20 @@ class MLPClassifier(_BaseMLP):
                     "Unknown label type: continuous. y holds non-integer floats such as %r; "
                     "use MLPRegressor for regression or pass class labels" % (example,)
                 )
+        if mode is not None and self._multilabel:
+            raise ValueError(
+                "y holds class labels, but the model was fitted on a multilabel indicator "
+                "matrix of %d columns; pass such a matrix or refit with warm_start=False"
+                % len(self.classes_)
+            )
 
-        present = np.unique(arr)
+        try:
+            present = np.unique(arr)
+        except TypeError:
+            raise TypeError(
+                "y mixes labels of types that cannot be sorted (%s); use one type, for "
+                "example all strings" % sorted({type(v).__name__ for v in arr})
+            ) from None
         if mode == "warm_start" and not np.array_equal(present, self.classes_):
             raise ValueError(
                 "warm_start can only be used where y has the same classes as in the "
@@ -585,27 +804,34 @@ class MLPClassifier(_BaseMLP):
         self._binary_or_multilabel = True
         return arr.astype(np.float64)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    @available_if(_check_stochastic_solver)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over X and y; return self.
+
+        Only the stochastic solvers ("sgd", "adam") have this method.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,) or float, optional
         classes : array-like of shape (n_classes,), optional
-            All the classes that can appear in y. Required on the first call;
-            later calls must not pass different classes.
-        sample_weight : array-like of shape (n_samples,), optional
+            All the classes that can appear in y, for example
+            ``np.unique(y_all)``. Required on the first call; later calls
+            may omit it but must not pass different classes.
         """
         if not self._is_fitted():
             if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit, for example "
+                    "classes=np.unique(y_all), so that later batches may hold other classes"
+                )
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 "classes=%s is not the same as on the first call to partial_fit (%s)"
                 % (np.unique(classes).tolist(), self.classes_.tolist())
             )
-        return self._partial_fit(X, y, sample_weight, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Return class probabilities of shape (n_samples, n_classes)."""
@@ -616,31 +842,37 @@ class MLPClassifier(_BaseMLP):
 
     def predict_log_proba(self, X):
         """Return the logarithm of ``predict_proba``."""
+        P = self.predict_proba(X)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(P, out=P)
 
     def predict(self, X):
-        """Return the predicted class labels (or the indicator matrix for multilabel)."""
+        """Return the predicted class labels (or the indicator matrix for multilabel).
+
+        A probability above 0.5 selects the positive class (binary) or label
+        (multilabel); multiclass problems take the most probable class.
+        """
         P = self._predict_raw(X)
         if self._multilabel:
-            return (P >= 0.5).astype(np.int64)
+            return (P > 0.5).astype(np.int64)
         if P.shape[1] == 1:
-            return self.classes_[(P[:, 0] >= 0.5).astype(np.intp)]
+            return self.classes_[(P[:, 0] > 0.5).astype(np.intp)]
         return self.classes_[P.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):
-        """Return the mean accuracy on X and y."""
+        """Return the mean accuracy on X and y (subset accuracy for multilabel y)."""
         from .metrics import accuracy_score
 
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(accuracy_score(y, self.predict(X), **kwargs))
 
-    def _validation_score(self, X_val, Y_val):
+    def _validation_score(self, X_val, Y_val, w_val):
         P = self._mlp.network.predict(self._mlp.params, X_val)
         if P.shape[1] == 1 or self._multilabel:
-            hits = (P >= 0.5) == (Y_val >= 0.5)
-            return float(np.mean(hits.all(axis=1)))
-        return float(np.mean(P.argmax(axis=1) == Y_val.argmax(axis=1)))
+            hits = ((P > 0.5) == (Y_val > 0.5)).all(axis=1)
+        else:
+            hits = P.argmax(axis=1) == Y_val.argmax(axis=1)
+        return float(np.average(hits, weights=w_val))
 
     def _document_extra(self):
         classes = self.classes_
@@ -664,10 +896,17 @@ class MLPClassifier(_BaseMLP):
 class MLPRegressor(_BaseMLP):
     """Multilayer perceptron regressor, a drop-in for scikit-learn's MLPRegressor.
 
-    ``y`` may have several columns (multi-output regression). The
-    parameters and attributes are those of ``MLPClassifier``, without
-    ``classes_``, plus ``loss``; ``early_stopping`` watches the validation
-    R^2 score.
+    ``y`` may have several columns (multi-output regression); a single
+    column ``y`` of shape (n_samples, 1) is treated as 1-D, and ``predict``
+    returns a 1-D array for one output. The parameters and attributes are
+    those of ``MLPClassifier``, without ``classes_``, plus ``loss``;
+    ``early_stopping`` watches the validation R^2 score.
+
+    NOTE: with several outputs, ``loss_`` and ``loss_curve_`` hold the sum
+    over the outputs of half the squared error, the loss whose gradient
+    both libraries follow. scikit-learn 1.9 reports the mean over the
+    outputs instead, so its ``tol`` stopping rule can end training at
+    another epoch. With one output the two agree.
 
     Parameters
     ----------
@@ -688,6 +927,7 @@ class MLPRegressor(_BaseMLP):
     """
 
     _estimator_type = "regressor"
+    _target_description = "target values"
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
                  solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
@@ -717,6 +957,8 @@ class MLPRegressor(_BaseMLP):
         arr = check_array(y, name="y", dtype=np.float64, ensure_2d=False)
         if arr.ndim > 2:
             raise ValueError("y must be 1-D or 2-D, got shape %s" % (arr.shape,))
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
         if self.loss == "poisson" and (arr < 0).any():
             raise ValueError(
                 "y contains negative values (minimum %g), which loss='poisson' does not "
@@ -728,17 +970,20 @@ class MLPRegressor(_BaseMLP):
                 "y has %d output(s), but the model was fitted with %d; refit with "
                 "warm_start=False to change them" % (n_outputs, self.n_outputs_)
             )
-        self._y_1d = arr.ndim == 1
         return arr.reshape(-1, 1) if arr.ndim == 1 else arr
 
+    @available_if(_check_stochastic_solver)
     def partial_fit(self, X, y, sample_weight=None):
-        """Update the model with one epoch over X and y; return self."""
-        return self._partial_fit(X, y, sample_weight)
+        """Update the model with one epoch over X and y; return self.
+
+        Only the stochastic solvers ("sgd", "adam") have this method.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
-        """Return predicted values, shape (n_samples,) or (n_samples, n_outputs)."""
+        """Return predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
         out = self._predict_raw(X)
-        return out[:, 0] if self._y_1d else out
+        return out[:, 0] if out.shape[1] == 1 else out
 
     def score(self, X, y, sample_weight=None):
         """Return the coefficient of determination R^2 on X and y."""
@@ -747,16 +992,20 @@ class MLPRegressor(_BaseMLP):
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(r2_score(y, self.predict(X), **kwargs))
 
-    def _validation_score(self, X_val, Y_val):
+    def _validation_score(self, X_val, Y_val, w_val):
         from .metrics import r2_score
 
-        return float(r2_score(Y_val, self._mlp.network.predict(self._mlp.params, X_val)))
+        predicted = self._mlp.network.predict(self._mlp.params, X_val)
+        if not np.isfinite(predicted).all():
+            return float("nan")
+        kwargs = {} if w_val is None else {"sample_weight": w_val}
+        return float(r2_score(Y_val, predicted, **kwargs))
 
     def _document_extra(self):
-        return {"y_1d": bool(self._y_1d)}
+        return {"y_1d": self.n_outputs_ == 1}
 
     def _restore_extra(self, document, path):
-        self._y_1d = bool(document.get("y_1d", True))
+        pass
 
 
 def estimator_from_document(document, tensors, path):
@@ -775,6 +1024,11 @@ def estimator_from_document(document, tensors, path):
     est.n_iter_ = int(document.get("n_iter", 0))
     est.loss_curve_ = list(document.get("loss_curve", []))
     est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
+    names = document.get("feature_names_in")
+    if names is not None:
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise _io.ModelFileError("%s: feature_names_in must be a list of strings" % path)
+        est.feature_names_in_ = np.asarray(names, dtype=object)
     est._restore_extra(document, path)
     est.metadata = document.get("metadata", {})
     return est

@@ -115,7 +115,7 @@ def test_multilabel():
     assert set(np.unique(predicted)) <= {0, 1}
     assert proba.shape == (300, 3)
     assert ((proba >= 0) & (proba <= 1)).all()
-    assert np.array_equal(predicted, (proba >= 0.5).astype(np.int64))
+    assert np.array_equal(predicted, (proba > 0.5).astype(np.int64))
     subset_accuracy = np.mean((predicted == Y).all(axis=1))
     assert clf.score(X, Y) == pytest.approx(subset_accuracy)
     assert subset_accuracy > 0.85
@@ -180,9 +180,13 @@ def test_regressor_2d():
 
 
 def test_regressor_column_y():
+    # As in scikit-learn, a (n, 1) y trains one output and predict returns 1-D.
     X, y = _regression(n_rows=100)
     reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y.reshape(-1, 1))
-    assert reg.predict(X).shape == (100, 1)
+    reference = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    assert reg.n_outputs_ == 1
+    assert reg.predict(X).shape == (100,)
+    assert np.array_equal(reg.predict(X), reference.predict(X))
 
 
 def test_regressor_score_r2():
@@ -353,7 +357,9 @@ def test_pickle_regressor_keeps_training():
     assert np.array_equal(restored.predict(X), reg.predict(X))
     restored.fit(X, y)
     reg.fit(X, y)
-    assert restored.n_iter_ == 10
+    assert restored.n_iter_ == 5
+    assert len(restored.loss_curve_) == 10
+    assert restored.loss_curve_ == reg.loss_curve_
     assert np.array_equal(restored.predict(X), reg.predict(X))
 
 
@@ -391,7 +397,10 @@ def test_warm_start_continues():
     clf = MLPClassifier((16,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
     first_curve = list(clf.loss_curve_)
     clf.fit(X, y)
-    assert clf.n_iter_ == 10
+    # as in scikit-learn, n_iter_ counts the epochs of the last fit and
+    # loss_curve_ all of them
+    assert clf.n_iter_ == 5
+    assert clf.t_ == 10 * len(y)
     assert len(clf.loss_curve_) == 10
     assert clf.loss_curve_[:5] == first_curve
     assert clf.loss_curve_[5] < first_curve[0]
@@ -421,9 +430,20 @@ def test_warm_start_new_classes():
 def test_warm_start_new_width():
     X, y = _blobs(n_classes=2)
     clf = MLPClassifier((8,), max_iter=3, warm_start=True, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match=r"warm_start=True needs the same architecture and data "
-                                         r"width: .*\(4, 8, 1\).*\(3, 8, 1\)"):
+    with pytest.raises(ValueError, match=r"X has 3 features, but MLPClassifier is expecting 4 "
+                                         r"features as input"):
         clf.fit(X[:, :3], y)
+    assert clf.n_features_in_ == 4
+
+
+def test_warm_start_new_hidden_sizes():
+    X, y = _blobs(n_classes=2)
+    clf = MLPClassifier((8,), max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(6,))
+    with pytest.raises(ValueError, match=r"it has layer sizes \(4, 8, 1\), but "
+                                         r"hidden_layer_sizes=\(6,\) .*give \(4, 6, 1\); "
+                                         r"set warm_start=False"):
+        clf.fit(X, y)
 
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
@@ -440,9 +460,9 @@ def test_early_stopping_restores_best(cls):
     held_out = {}
     original = estimator._validation_score
 
-    def recording_score(X_val, Y_val):
-        held_out["X"], held_out["Y"] = X_val, Y_val
-        return original(X_val, Y_val)
+    def recording_score(X_val, Y_val, w_val):
+        held_out["X"], held_out["Y"], held_out["w"] = X_val, Y_val, w_val
+        return original(X_val, Y_val, w_val)
 
     estimator._validation_score = recording_score
     estimator.fit(X, y)
@@ -452,7 +472,7 @@ def test_early_stopping_restores_best(cls):
     assert estimator.n_iter_ < 200
     assert estimator.best_validation_score_ == max(scores)
     assert held_out["X"].shape[0] == round(0.1 * len(y))
-    assert original(held_out["X"], held_out["Y"]) == estimator.best_validation_score_
+    assert original(held_out["X"], held_out["Y"], None) == estimator.best_validation_score_
 
 
 def test_no_early_stopping_no_scores():
@@ -521,44 +541,477 @@ def test_same_seed_same_model():
     assert np.array_equal(first.predict_proba(X), second.predict_proba(X))
 
 
-# ---- accuracy parity with scikit-learn --------------------------------------
+def test_convergence_warning_lbfgs():
+    X, y = _blobs(n_classes=3)
+    with pytest.warns(ConvergenceWarning, match=r"lbfgs failed to converge after 2 iterations"):
+        clf = MLPClassifier((8,), solver="lbfgs", max_iter=2, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 2
 
 
-def _load_shipped(name):
-    from fastnn.datasets import load_dataset
+def test_n_iter_no_change_inf_runs_max_iter():
+    X, y = _blobs()
+    clf = MLPClassifier((8,), max_iter=6, tol=10.0, n_iter_no_change=np.inf,
+                        random_state=0).fit(X, y)
+    assert clf.n_iter_ == 6
 
-    dataset = load_dataset(name)
-    return dataset.data, dataset.target
+
+def test_batch_size_above_rows_warns():
+    X, y = _blobs(n_rows=50)
+    with pytest.warns(UserWarning, match=r"batch_size=64 is larger than the 50 training rows"):
+        clf = MLPClassifier((8,), batch_size=64, max_iter=2, random_state=0).fit(X, y)
+    assert clf.t_ == 100
 
 
-@pytest.mark.parametrize("dataset", ["breast_cancer", "digits"])
-def test_sklearn_accuracy_parity(dataset):
-    pytest.importorskip("sklearn")
-    from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
-    from threadpoolctl import threadpool_limits
+# ---- early stopping ---------------------------------------------------------
 
-    from fastnn.model_selection import train_test_split
-    from fastnn.preprocessing import StandardScaler
 
-    X, y = _load_shipped(dataset)
-    # Results do not depend on the thread count, as test_threads.py checks.
-    # One thread keeps this test fast when other processes share the CPUs.
-    previous_threads = fastnn.get_num_threads()
-    fastnn.set_num_threads(1)
-    ours, theirs = [], []
-    for seed in range(3):
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=seed, stratify=y
-        )
-        scaler = StandardScaler().fit(X_train)
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+def _record_validation(estimator):
+    """Wrap the validation scorer of estimator; return the dict it fills."""
+    seen = {}
+    original = estimator._validation_score
 
-        ours.append(MLPClassifier(random_state=seed).fit(X_train, y_train).score(X_test, y_test))
-        # One BLAS thread: these matrices are small, so more threads only add overhead.
-        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reference = SklearnMLPClassifier(random_state=seed).fit(X_train, y_train)
-        theirs.append(reference.score(X_test, y_test))
-    fastnn.set_num_threads(previous_threads)
+    def recording_score(X_val, Y_val, w_val):
+        seen["X"], seen["Y"], seen["w"] = X_val, Y_val, w_val
+        return original(X_val, Y_val, w_val)
 
-    assert abs(np.mean(ours) - np.mean(theirs)) <= 0.02, (ours, theirs)
+    estimator._validation_score = recording_score
+    return seen
+
+
+def test_early_stopping_split_is_stratified():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [150, 40, 10])
+    X = 2.0 * np.eye(3, 4)[y] + rng.normal(size=(200, 4))
+    clf = MLPClassifier((8,), early_stopping=True, validation_fraction=0.2, max_iter=3,
+                        random_state=0)
+    seen = _record_validation(clf)
+    clf.fit(X, y)
+    counts = np.bincount(seen["Y"].argmax(axis=1), minlength=3)
+    assert counts.tolist() == [30, 8, 2]
+
+
+def test_early_stopping_warm_start_same_rows():
+    X, y = _blobs(n_classes=3)
+    clf = MLPClassifier((8,), early_stopping=True, warm_start=True, max_iter=2, random_state=0)
+    seen = _record_validation(clf)
+    clf.fit(X, y)
+    first_rows = seen["X"].copy()
+    clf.fit(X, y)
+    np.testing.assert_array_equal(seen["X"], first_rows)
+    assert len(clf.validation_scores_) == 4
+
+
+def test_early_stopping_weighted_validation_score():
+    X, y = _regression()
+    weights = np.linspace(0.5, 1.5, len(y))
+    reg = MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=3, random_state=0)
+    seen = _record_validation(reg)
+    reg.fit(X, y, sample_weight=weights)
+    assert seen["w"] is not None
+    assert seen["w"].shape == (30,)
+    assert set(np.round(seen["w"], 12)) <= set(np.round(weights, 12))
+
+
+def test_early_stopping_validation_set_too_small():
+    X, y = _blobs(n_rows=12)
+    clf = MLPClassifier((4,), early_stopping=True, validation_fraction=0.05, random_state=0)
+    with pytest.raises(ValueError, match=r"The validation set is too small: "
+                                         r"validation_fraction=0\.05 of 12 rows gives 1 "
+                                         r"validation row\(s\)"):
+        clf.fit(X, y)
+
+
+def test_early_stopping_rare_class():
+    X, y = _blobs(n_rows=60)
+    y = y.copy()
+    y[0] = 5
+    clf = MLPClassifier((4,), early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match=r"early_stopping=True could not hold out a stratified "
+                                         r"validation set of 6 rows.*only 1 member"):
+        clf.fit(X, y)
+
+
+def test_early_stopping_best_weights_after_stop():
+    X, y = _regression()
+    reg = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3,
+                       learning_rate_init=0.05, max_iter=200, random_state=0)
+    seen = _record_validation(reg)
+    reg.fit(X, y)
+    assert reg.n_iter_ < 200
+    assert int(np.argmax(reg.validation_scores_)) < reg.n_iter_ - 1
+    del reg._validation_score  # back to the method of the class
+    assert reg._validation_score(seen["X"], seen["Y"], None) == reg.best_validation_score_
+
+
+def test_warnings_point_at_caller():
+    X, y = _blobs()
+    with pytest.warns(ConvergenceWarning) as records:
+        MLPClassifier((4,), max_iter=1, random_state=0).fit(X, y)
+    assert records[0].filename == __file__
+
+
+# ---- partial_fit ------------------------------------------------------------
+
+
+def test_partial_fit_needs_classes_first():
+    X, y = _blobs()
+    clf = MLPClassifier((8,), random_state=0)
+    with pytest.raises(ValueError, match=r"classes must be passed on the first call to "
+                                         r"partial_fit"):
+        clf.partial_fit(X, y)
+    assert not hasattr(clf, "classes_")
+    assert not hasattr(clf, "n_iter_")
+
+
+def test_partial_fit_classes_absent_from_batch():
+    X, y = _blobs(n_classes=3)
+    clf = MLPClassifier((8,), random_state=0)
+    first = y < 2
+    clf.partial_fit(X[first], y[first], classes=[0, 1, 2])
+    assert np.array_equal(clf.classes_, [0, 1, 2])
+    assert clf.predict_proba(X).shape == (len(y), 3)
+    clf.partial_fit(X, y)
+    assert clf.predict_proba(X).shape == (len(y), 3)
+
+
+def test_partial_fit_other_classes_rejected():
+    X, y = _blobs(n_classes=3)
+    clf = MLPClassifier((8,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the same as on the "
+                                         r"first call to partial_fit \(\[0, 1, 2\]\)"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"y has classes not in classes_ \[0, 1, 2\]: \[7\]"):
+        clf.partial_fit(X, np.where(y == 2, 7, y))
+
+
+def test_partial_fit_new_feature_count():
+    X, y = _blobs()
+    clf = MLPClassifier((8,), random_state=0).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"X has 3 features, but MLPClassifier is expecting 4 "
+                                         r"features as input"):
+        clf.partial_fit(X[:, :3], y)
+
+
+def test_partial_fit_counts_one_epoch():
+    X, y = _blobs()
+    clf = MLPClassifier((8,), random_state=0)
+    for call in range(1, 4):
+        clf.partial_fit(X, y, classes=[0, 1])
+        assert clf.n_iter_ == 1
+        assert clf.t_ == call * len(y)
+        assert len(clf.loss_curve_) == call
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_epochs_match_fit(solver):
+    # With shuffle=False, n partial_fit calls take the steps of one fit over
+    # n epochs: both keep one optimizer throughout.
+    X, y = _blobs(n_classes=3)
+    params = {"hidden_layer_sizes": (8,), "solver": solver, "shuffle": False, "random_state": 0}
+    fitted = MLPClassifier(max_iter=4, **params).fit(X, y)
+    stepped = MLPClassifier(**params)
+    for _ in range(4):
+        stepped.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(stepped.loss_curve_, fitted.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(stepped.predict_proba(X), fitted.predict_proba(X), rtol=1e-12)
+
+
+def test_partial_fit_rejects_early_stopping():
+    X, y = _blobs()
+    clf = MLPClassifier((8,), early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match=r"partial_fit does not support early_stopping=True"):
+        clf.partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_partial_fit_absent_for_lbfgs(cls):
+    estimator = cls(solver="lbfgs")
+    assert not hasattr(estimator, "partial_fit")
+    with pytest.raises(AttributeError, match=r"partial_fit is only available for stochastic "
+                                             r"optimizers .*solver='lbfgs' is not stochastic"):
+        estimator.partial_fit
+    assert hasattr(cls(solver="sgd"), "partial_fit")
+    assert "partial_fit" in dir(cls)
+
+
+def test_partial_fit_multilabel():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0], axis=1).astype(int)
+    clf = MLPClassifier((8,), random_state=0)
+    clf.partial_fit(X, Y, classes=[0, 1])
+    clf.partial_fit(X, Y)
+    assert np.array_equal(clf.classes_, [0, 1])
+    assert clf.predict(X).shape == (200, 2)
+    with pytest.raises(ValueError, match=r"y holds class labels, but the model was fitted on a "
+                                         r"multilabel indicator matrix of 2 columns"):
+        clf.partial_fit(X, Y[:, 0])
+
+
+def test_partial_fit_regressor():
+    X, y = _regression()
+    reg = MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
+    for _ in range(30):
+        reg.partial_fit(X, y)
+    assert reg.t_ == 30 * len(y)
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+    with pytest.raises(ValueError, match=r"y has 2 output\(s\), but the model was fitted with 1"):
+        reg.partial_fit(X, np.stack([y, y], axis=1))
+
+
+def test_warm_start_labels_after_multilabel():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 4))
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0], axis=1).astype(int)
+    clf = MLPClassifier((8,), warm_start=True, max_iter=2, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match=r"y holds class labels, but the model was fitted on a "
+                                         r"multilabel indicator matrix"):
+        clf.fit(X, Y[:, 0])
+
+
+# ---- float32 end to end -----------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_float32_stays_float32(solver):
+    X, y = _blobs(dtype=np.float32)
+    weights = np.linspace(0.5, 1.5, len(y))  # float64 weights do not promote the model
+    clf = MLPClassifier((8,), solver=solver, max_iter=5, random_state=0)
+    clf.fit(X, y, sample_weight=weights)
+    assert all(coef.dtype == np.float32 for coef in clf.coefs_)
+    assert all(intercept.dtype == np.float32 for intercept in clf.intercepts_)
+    assert clf.predict_proba(X).dtype == np.float32
+    assert clf.predict_log_proba(X).dtype == np.float32
+
+    X_reg, y_reg = _regression(n_rows=100, dtype=np.float32)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), solver=solver, max_iter=5, random_state=0)
+    reg.fit(X_reg, np.stack([y_reg, 2 * y_reg], axis=1))
+    assert reg.coefs_[0].dtype == np.float32
+    assert reg.predict(X_reg).dtype == np.float32
+
+
+def test_float32_warm_start_keeps_dtype():
+    X, y = _blobs(dtype=np.float32)
+    clf = MLPClassifier((8,), warm_start=True, max_iter=3, random_state=0).fit(X, y)
+    clf.fit(X.astype(np.float64), y)
+    assert clf.coefs_[0].dtype == np.float32
+    clf.partial_fit(X.astype(np.float64), y)
+    assert clf.predict_proba(X).dtype == np.float32
+
+
+# ---- other inputs -----------------------------------------------------------
+
+
+def _readonly_memmap(array, path):
+    np.save(path, array)
+    return np.load(path, mmap_mode="r")
+
+
+def test_fit_readonly_memmap(tmp_path):
+    X, y = _blobs()
+    X_map = _readonly_memmap(X, tmp_path / "X.npy")
+    weights = _readonly_memmap(np.ones(len(y)), tmp_path / "w.npy")
+    assert not X_map.flags.writeable
+    clf = _fast_classifier().fit(X_map, y, sample_weight=weights)
+    reference = _fast_classifier().fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X_map), reference.predict_proba(X))
+
+    X_reg, y_reg = _regression()
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    reg.fit(_readonly_memmap(X_reg, tmp_path / "Xr.npy"), _readonly_memmap(y_reg, tmp_path / "y.npy"))
+    reg.partial_fit(_readonly_memmap(X_reg, tmp_path / "Xr.npy"), y_reg)
+    assert reg.n_features_in_ == 3
+
+
+def test_unpickled_from_readonly_memmap(tmp_path):
+    joblib = pytest.importorskip("joblib")
+    X, y = _blobs(n_classes=3)
+    clf = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    joblib.dump(clf, tmp_path / "model.joblib")
+    restored = joblib.load(tmp_path / "model.joblib", mmap_mode="r")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    restored.fit(X, y)
+    clf.fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_scalar_sample_weight():
+    X, y = _regression(n_rows=100)
+    params = {"hidden_layer_sizes": (8,), "alpha": 0.0, "max_iter": 5, "random_state": 0}
+    weighted = MLPRegressor(**params).fit(X, y, sample_weight=3.0)
+    plain = MLPRegressor(**params).fit(X, y)
+    np.testing.assert_allclose(weighted.predict(X), plain.predict(X), rtol=1e-10, atol=1e-12)
+
+
+def test_random_state_randomstate_and_generator():
+    X, y = _blobs()
+    first = MLPClassifier((8,), max_iter=3, random_state=np.random.RandomState(5)).fit(X, y)
+    second = MLPClassifier((8,), max_iter=3, random_state=np.random.RandomState(5)).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    generator = np.random.default_rng(5)
+    MLPClassifier((8,), max_iter=3, random_state=generator).fit(X, y)
+
+
+def test_no_hidden_layer():
+    X, y = _blobs()
+    clf = MLPClassifier(hidden_layer_sizes=(), max_iter=50, learning_rate_init=0.05,
+                        random_state=0).fit(X, y)
+    assert clf.n_layers_ == 2
+    assert [coef.shape for coef in clf.coefs_] == [(4, 1)]
+    assert clf.score(X, y) > 0.95
+
+
+def test_sparse_input_rejected():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = _blobs()
+    with pytest.raises(TypeError, match=r"X is a sparse matrix \(csr_matrix\), but fastnn needs "
+                                        r"dense data; convert it with X\.toarray\(\)"):
+        MLPClassifier((4,), max_iter=1).fit(sparse.csr_matrix(X), y)
+
+
+@pytest.mark.parametrize("cls, what", [(MLPClassifier, "class labels"),
+                                       (MLPRegressor, "target values")])
+def test_y_none(cls, what):
+    X, _ = _blobs()
+    with pytest.raises(ValueError, match=r"%s requires y to be passed, but the target y is "
+                                         r"None; pass the %s" % (cls.__name__, what)):
+        cls(max_iter=1).fit(X, None)
+
+
+# ---- coefs_ and intercepts_ -------------------------------------------------
+
+
+def test_assign_coefs_changes_model():
+    X, y = _blobs()
+    clf = _fast_classifier().fit(X, y)
+    clf.coefs_[1] = np.zeros_like(clf.coefs_[1])
+    clf.intercepts_[1] = np.array([0.0])
+    np.testing.assert_allclose(clf.predict_proba(X), 0.5)
+
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(*_regression())
+    reg.coefs_ = [np.zeros((3, 4)), np.ones((4, 1))]
+    reg.intercepts_ = [np.ones(4), np.full(1, 2.0)]
+    # relu(0 + 1) summed over 4 units, plus 2
+    np.testing.assert_allclose(reg.predict(np.zeros((2, 3))), 6.0)
+
+
+def test_assign_coefs_wrong_shape():
+    clf = _fast_classifier().fit(*_blobs())
+    with pytest.raises(ValueError, match=r"layer 0 has shape \(4, 16\), but the new array has "
+                                         r"shape \(3, 16\)"):
+        clf.coefs_[0] = np.zeros((3, 16))
+    with pytest.raises(ValueError, match=r"coefs_ needs 2 arrays, one per layer, got 1"):
+        clf.coefs_ = [np.zeros((4, 16))]
+
+
+# ---- feature names ----------------------------------------------------------
+
+
+def _frame(X, names):
+    pandas = pytest.importorskip("pandas")
+    return pandas.DataFrame(X, columns=names)
+
+
+NAMES = ["age", "height", "weight", "score"]
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_feature_names_recorded(cls):
+    X, y = _blobs()
+    estimator = cls(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    estimator.fit(_frame(X, NAMES), y)
+    assert estimator.feature_names_in_.dtype == object
+    assert estimator.feature_names_in_.tolist() == NAMES
+    estimator.predict(_frame(X, NAMES))
+    estimator.fit(X, y)
+    assert not hasattr(estimator, "feature_names_in_")
+
+
+def test_feature_names_mismatch():
+    X, y = _blobs()
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(_frame(X, NAMES), y)
+    with pytest.raises(ValueError, match=r"(?s)The feature names should match those that were "
+                                         r"passed during fit\.\nFeature names must be in the "
+                                         r"same order as they were in fit"):
+        clf.predict(_frame(X, NAMES[::-1]))
+    renamed = ["age", "height", "weight", "grade"]
+    with pytest.raises(ValueError, match=r"(?s)Feature names unseen at fit time:\n- grade\n"
+                                         r"Feature names seen at fit time, yet now missing:\n"
+                                         r"- score\n"):
+        clf.predict_proba(_frame(X, renamed))
+
+
+def test_feature_names_warnings():
+    X, y = _blobs()
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(_frame(X, NAMES), y)
+    with pytest.warns(UserWarning, match=r"X does not have valid feature names, but "
+                                         r"MLPClassifier was fitted with feature names"):
+        clf.predict(X)
+    plain = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match=r"X has feature names, but MLPClassifier was fitted "
+                                         r"without feature names"):
+        plain.predict(_frame(X, NAMES))
+
+
+def test_feature_names_not_strings():
+    X, y = _blobs()
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(_frame(X, [0, 1, 2, 3]), y)
+    assert not hasattr(clf, "feature_names_in_")
+    with pytest.raises(TypeError, match=r"Feature names are only supported if all input "
+                                        r"features have string names"):
+        MLPClassifier((4,), max_iter=2).fit(_frame(X, ["a", "b", 2, 3]), y)
+
+
+def test_feature_names_in_model_file(tmp_path):
+    X, y = _blobs()
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(_frame(X, NAMES), y)
+    clf.save(tmp_path / "model.safetensors")
+    restored = fastnn.load(tmp_path / "model.safetensors")
+    assert restored.feature_names_in_.tolist() == NAMES
+    np.testing.assert_array_equal(restored.predict(_frame(X, NAMES)),
+                                  clf.predict(_frame(X, NAMES)))
+
+
+def test_lbfgs_model_file(tmp_path):
+    X, y = _blobs()
+    clf = MLPClassifier((4,), solver="lbfgs", max_iter=5, random_state=0).fit(X, y)
+    clf.save(tmp_path / "model.safetensors")
+    restored = fastnn.load(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_interrupt_keeps_usable_model(monkeypatch):
+    from fastnn._network import MLP
+
+    original = MLP.train_epoch
+    calls = []
+
+    def interrupted_epoch(self, *args, **kwargs):
+        calls.append(None)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "train_epoch", interrupted_epoch)
+    X, y = _blobs()
+    with pytest.warns(RuntimeWarning, match=r"Training interrupted by the user; the model keeps "
+                                            r"the weights of the last completed batches"):
+        clf = _fast_classifier(max_iter=10).fit(X, y)
+    assert clf.n_iter_ == 2
+    assert len(clf.loss_curve_) == 2
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_warm_start_switches_solver_and_early_stopping():
+    X, y = _blobs(n_classes=3)
+    clf = MLPClassifier((8,), solver="lbfgs", warm_start=True, max_iter=3, random_state=0)
+    clf.fit(X, y)
+    assert not hasattr(clf, "loss_curve_")
+    clf.set_params(solver="adam").fit(X, y)
+    assert len(clf.loss_curve_) == 3
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    clf.set_params(early_stopping=True).fit(X, y)
+    assert len(clf.loss_curve_) == 6
+    assert len(clf.validation_scores_) == 3
+    assert clf.best_loss_ is None
+    assert clf.best_validation_score_ == max(clf.validation_scores_)

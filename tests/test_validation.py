@@ -38,20 +38,27 @@ X_GOOD, Y_CLASS, Y_VALUE = _data()
 # (case id, bad X, exception type, message pattern)
 BAD_X_CASES = [
     ("1-D", X_GOOD[:, 0], ValueError,
-     r"X must be 2-D \(rows x features\), got a 1-D array of shape \(40,\)"),
+     r"X must be 2-D \(rows x features\), got a 1-D array of shape \(40,\)\. Reshape your "
+     r"data with X\.reshape\(-1, 1\)"),
     ("3-D", X_GOOD.reshape(N_ROWS, N_FEATURES, 1), ValueError,
      r"X must be 2-D \(rows x features\), got 3 dimension\(s\) with shape \(40, 3, 1\)"),
-    ("no-rows", np.empty((0, N_FEATURES)), ValueError, r"X has no rows \(shape \(0, 3\)\)"),
-    ("no-columns", np.empty((N_ROWS, 0)), ValueError, r"X has no columns \(shape \(40, 0\)\)"),
+    ("no-rows", np.empty((0, N_FEATURES)), ValueError,
+     r"X has 0 sample\(s\) \(shape=\(0, 3\)\) while a minimum of 1 is required"),
+    ("no-columns", np.empty((N_ROWS, 0)), ValueError,
+     r"X has 0 feature\(s\) \(shape=\(40, 0\)\) while a minimum of 1 is required"),
     ("nan", _with_value(X_GOOD, 5, 2, np.nan), ValueError,
      r"X contains 1 NaN value\(s\) in column\(s\) 2"),
     ("inf", _with_value(X_GOOD, 7, 1, -np.inf), ValueError,
      r"X contains 1 infinite value\(s\) in column\(s\) 1"),
     ("object-strings", np.array([["a", "b", "c"]] * N_ROWS, dtype=object), TypeError,
-     r"X contains non-numeric values \(dtype object, for example 'a'\)"),
+     r"X contains non-numeric values \(dtype object, for example 'a'\): could not convert"),
+    ("object-dict", np.array([[{"a": 1}, 2.0, 3.0]] * N_ROWS, dtype=object), TypeError,
+     r"X contains non-numeric values \(dtype object, for example \{'a': 1\}\): float\(\) "
+     r"argument must be a string or a real number"),
     ("unicode-strings", np.array([["1", "2", "x"]] * N_ROWS), TypeError,
      r"X contains non-numeric values \(dtype <U1\)"),
-    ("complex", X_GOOD.astype(np.complex128), TypeError, r"X has complex dtype complex128"),
+    ("complex", X_GOOD.astype(np.complex128), ValueError,
+     r"X has complex dtype complex128\. Complex data not supported"),
 ]
 BAD_X_IDS = [case[0] for case in BAD_X_CASES]
 
@@ -151,7 +158,8 @@ ESTIMATOR_PARAM_CASES = [
     ({"learning_rate_init": -0.1}, ValueError, r"learning_rate_init must be > 0, got -0\.1"),
     ({"learning_rate_init": 0.0}, ValueError, r"learning_rate_init must be > 0, got 0\.0"),
     ({"batch_size": 0}, ValueError, r"batch_size must be >= 1, got 0"),
-    ({"batch_size": "large"}, TypeError, r"batch_size must be an integer, got 'large'"),
+    ({"batch_size": "large"}, TypeError, r"batch_size must be 'auto' or an integer >= 1, got 'large'"),
+    ({"batch_size": 2.5}, TypeError, r"batch_size must be 'auto' or an integer >= 1, got 2\.5"),
     ({"max_iter": 0}, ValueError, r"max_iter must be >= 1, got 0"),
     ({"max_iter": 2.5}, TypeError, r"max_iter must be an integer, got 2\.5"),
     ({"hidden_layer_sizes": (0,)}, ValueError, r"hidden_layer_sizes\[0\] must be >= 1, got 0"),
@@ -178,6 +186,20 @@ ESTIMATOR_PARAM_CASES = [
      r"validation_fraction must be in \(0, 1\), got -0\.1"),
     ({"early_stopping": True, "validation_fraction": 1.5}, ValueError,
      r"validation_fraction must be in \(0, 1\), got 1\.5"),
+    ({"validation_fraction": 1.0}, ValueError, r"validation_fraction must be in \[0, 1\), got 1\.0"),
+    ({"power_t": -0.5}, ValueError, r"power_t must be >= 0, got -0\.5"),
+    ({"beta_2": 1.0}, ValueError, r"beta_2 must be in \[0, 1\), got 1\.0"),
+    ({"max_fun": 0}, ValueError, r"max_fun must be >= 1, got 0"),
+    ({"n_iter_no_change": 2.5}, TypeError, r"n_iter_no_change must be an integer, got 2\.5"),
+    ({"shuffle": "yes"}, TypeError, r"shuffle must be True or False, got 'yes'"),
+    ({"warm_start": 1}, TypeError, r"warm_start must be True or False, got 1"),
+    ({"early_stopping": None}, TypeError, r"early_stopping must be True or False, got None"),
+    ({"nesterovs_momentum": "false"}, TypeError,
+     r"nesterovs_momentum must be True or False, got 'false'"),
+    ({"verbose": -1}, ValueError, r"verbose must be >= 0, got -1"),
+    ({"verbose": "loud"}, TypeError, r"verbose must be an integer, got 'loud'"),
+    ({"hidden_layer_sizes": True}, TypeError,
+     r"hidden_layer_sizes must be an int or a sequence of ints, got True"),
 ]
 
 
@@ -194,6 +216,64 @@ def test_estimator_bad_param(cls, params, error, pattern):
     with pytest.raises(error, match=pattern):
         estimator.fit(X_GOOD, y)
     assert not hasattr(estimator, "n_iter_")
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("seed, error, pattern", [
+    (-1, ValueError, r"random_state must be >= 0 when it is an int, got -1"),
+    ("seed", TypeError, r"random_state must be None, an int >= 0, a numpy\.random\.Generator "
+                        r"or a numpy\.random\.RandomState, got 'seed'"),
+    (1.5, TypeError, r"random_state must be None, an int >= 0.*got 1\.5"),
+], ids=["negative", "string", "float"])
+def test_estimator_bad_random_state(cls, seed, error, pattern):
+    estimator = cls(random_state=seed)
+    y = Y_CLASS if cls is MLPClassifier else Y_VALUE
+    with pytest.raises(error, match=pattern):
+        estimator.fit(X_GOOD, y)
+    assert not hasattr(estimator, "n_iter_")
+
+
+def test_regressor_bad_loss():
+    with pytest.raises(ValueError, match=r"loss must be one of 'squared_error', 'poisson', "
+                                         r"got 'absolute_error'"):
+        MLPRegressor(loss="absolute_error").fit(X_GOOD, Y_VALUE)
+
+
+def test_invalid_parameter_is_value_and_type_error():
+    # like scikit-learn's InvalidParameterError, so either except clause catches it
+    for params in ({"alpha": "big"}, {"alpha": -1.0}):
+        with pytest.raises(ValueError):
+            MLPClassifier(**params).fit(X_GOOD, Y_CLASS)
+        with pytest.raises(TypeError):
+            MLPClassifier(**params).fit(X_GOOD, Y_CLASS)
+
+
+# Values at the edges of scikit-learn's allowed ranges, and other accepted types
+ACCEPTED_PARAM_CASES = [
+    {"validation_fraction": 0.0},
+    {"n_iter_no_change": np.inf},
+    {"verbose": 0},
+    {"shuffle": np.bool_(False)},
+    {"random_state": np.random.RandomState(0)},
+    {"random_state": np.random.default_rng(0)},
+    {"random_state": np.int64(3)},
+    {"hidden_layer_sizes": 3},
+    {"hidden_layer_sizes": np.array([3, 2])},
+    {"hidden_layer_sizes": ()},
+    {"batch_size": np.int32(8)},
+    {"momentum": 0.0, "solver": "sgd"},
+    {"beta_1": 0.0},
+    {"alpha": 0.0, "tol": 0.0, "power_t": 0.0},
+]
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("params", ACCEPTED_PARAM_CASES,
+                         ids=["-".join(map(str, case)) for case in ACCEPTED_PARAM_CASES])
+def test_estimator_accepted_param(cls, params):
+    y = Y_CLASS if cls is MLPClassifier else Y_VALUE
+    estimator = cls(max_iter=2, **params).fit(X_GOOD, y)
+    assert estimator.n_iter_ == 2
 
 
 def test_estimator_bad_param_via_set_params():
@@ -330,7 +410,7 @@ SAMPLE_WEIGHT_CASES = [
                            r"got shape \(40, 1\)"),
     (np.where(np.arange(N_ROWS) == 3, -1.0, 1.0),
      r"sample_weight must be >= 0, got a minimum of -1"),
-    (np.zeros(N_ROWS), r"sample_weight sums to 0"),
+    (np.zeros(N_ROWS), r"sample_weight has only zero weights"),
     (np.where(np.arange(N_ROWS) == 3, np.nan, 1.0), r"sample_weight contains 1 NaN value\(s\)"),
 ]
 
