@@ -39,6 +39,7 @@ __all__ = [
     "MLP",
     "MLPClassifier",
     "MLPRegressor",
+    "TabularModel",
     "ConvergenceWarning",
     "ModelFileError",
     "NonFiniteLossError",
@@ -49,3 +50,13 @@ __all__ = [
     "set_num_threads",
     "show_config",
 ]
+
+
+def __getattr__(name):
+    # TabularModel pulls in the CSV and preprocessing modules: load it on
+    # first use so that "import fastnn" stays fast.
+    if name == "TabularModel":
+        from .tabular import TabularModel
+
+        return TabularModel
+    raise AttributeError("module 'fastnn' has no attribute %r" % name)

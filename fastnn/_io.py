@@ -7,11 +7,16 @@ Layout (the safetensors format, https://github.com/huggingface/safetensors):
                 "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
     rest        the tensors' raw little-endian bytes, in data_offsets order
 
-fastnn keeps its own description under "__metadata__": "format" is
-"fastnn-model", "format_version" the layout version, "sha256" the digest of
-the tensor bytes, and "fastnn" a JSON document with the architecture,
-labels and training details. Loading reads the file with NumPy alone and
-never executes code from it.
+fastnn keeps its own description under "__metadata__":
+
+    format            "fastnn-model"
+    format_version    the layout version
+    sha256            the digest of the tensor bytes
+    fastnn            a JSON document with the architecture, labels,
+                      preprocessing and training details
+    document_sha256   the digest of that document's UTF-8 text
+
+Loading reads the file with NumPy alone and never executes code from it.
 """
 
 import hashlib
@@ -74,11 +79,13 @@ def write_model(path, tensors, document):
         offset += len(blob)
         digest.update(blob)
         blobs.append(blob)
+    document_text = json.dumps(document, sort_keys=True)
     header["__metadata__"] = {
         "format": FORMAT_NAME,
         "format_version": str(FORMAT_VERSION),
         "sha256": digest.hexdigest(),
-        "fastnn": json.dumps(document, sort_keys=True),
+        "fastnn": document_text,
+        "document_sha256": hashlib.sha256(document_text.encode("utf-8")).hexdigest(),
     }
 
     # safetensors pads the header with spaces to a multiple of 8 bytes
@@ -115,7 +122,42 @@ def read_model(path):
         When the file is truncated, corrupted, not a fastnn model file, or
         written by a newer fastnn with a layout this version cannot read.
     """
+    tensors, document, _ = _read(os.fspath(path))
+    return tensors, document
+
+
+def describe_file(path):
+    """Read a model file and return its layout facts with the document.
+
+    Returns
+    -------
+    dict
+        "path", "size" (bytes), "format_version", "sha256" (of the tensor
+        bytes), "document_sha256" (None for files written before it was
+        added), "tensors" (name, dtype, shape of each, in file order) and
+        "document".
+
+    Raises
+    ------
+    FileNotFoundError, ModelFileError
+        As ``read_model``.
+    """
     path = os.fspath(path)
+    tensors, document, meta = _read(path)
+    return {
+        "path": path,
+        "size": os.path.getsize(path),
+        "format_version": int(meta["format_version"]),
+        "sha256": meta.get("sha256"),
+        "document_sha256": meta.get("document_sha256"),
+        "tensors": [{"name": name, "dtype": _DTYPE_CODES[tensor.dtype], "shape": list(tensor.shape)}
+                    for name, tensor in tensors.items()],
+        "document": document,
+    }
+
+
+def _read(path):
+    """Return (tensors, document, metadata strings) of a checked model file."""
     with open(path, "rb") as f:
         raw = f.read()
 
@@ -142,11 +184,21 @@ def read_model(path):
         digest.update(data[begin:end])
     if digest.hexdigest() != meta.get("sha256"):
         raise ModelFileError("%s is corrupted: the checksum of its weights does not match" % path)
+    document_text = meta.get("fastnn")
+    expected = meta.get("document_sha256")
+    if expected is not None and isinstance(document_text, str):
+        if hashlib.sha256(document_text.encode("utf-8")).hexdigest() != expected:
+            raise ModelFileError(
+                "%s is corrupted: the checksum of its description (architecture, "
+                "preprocessing, labels) does not match" % path
+            )
     try:
-        document = json.loads(meta["fastnn"])
-    except (KeyError, TypeError, ValueError):
+        document = json.loads(document_text)
+    except (TypeError, ValueError):
         raise ModelFileError("%s is corrupted: its fastnn description is not valid JSON" % path)
-    return tensors, document
+    if not isinstance(document, dict):
+        raise ModelFileError("%s is corrupted: its fastnn description is not a JSON object" % path)
+    return tensors, document, meta
 
 
 def _split_header(raw, path):

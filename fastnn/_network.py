@@ -492,14 +492,19 @@ class MLP:
 
 
 def load(path):
-    """Load a model file written by ``MLP.save`` or an estimator's ``save``.
+    """Load a model file written by ``MLP.save``, an estimator's ``save`` or ``TabularModel.save``.
 
-    Returns an ``MLP``, ``MLPClassifier`` or ``MLPRegressor``, whichever was saved.
+    Returns an ``MLP``, ``MLPClassifier``, ``MLPRegressor`` or
+    ``fastnn.tabular.TabularModel``, whichever was saved.
     """
     tensors, document = _io.read_model(path)
     kind = document.get("estimator")
     if kind is None:
         return MLP.load(path)
+    if kind == "TabularModel":
+        from ._model import TabularModel
+
+        return TabularModel._from_document(document, tensors, path)
     from . import _estimators
 
     return _estimators.estimator_from_document(document, tensors, path)

@@ -24,6 +24,8 @@ __all__ = [
     "r2_score",
     "recall_score",
     "roc_auc_score",
+    "roc_curve",
+    "root_mean_squared_error",
 ]
 
 _AVERAGES = ("binary", "macro", "weighted", "micro")
@@ -935,6 +937,134 @@ def _check_probability_columns(y_true, y_score, classes):
         )
 
 
+def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_intermediate=True):
+    """Compute the points of the receiver operating characteristic (ROC) curve.
+
+    Each distinct score is a threshold: samples scoring at least that much
+    are predicted positive. The first point uses the threshold ``inf`` and
+    lies at (0, 0).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels of a binary problem, numbers or strings.
+    y_score : array-like of shape (n_samples,)
+        Scores of the positive class, such as its probability.
+    pos_label : int, float or str, default=None
+        The positive class. None means 1, which requires labels in {0, 1}
+        or {-1, 1}.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weight of each sample. By default, every sample counts 1.
+    drop_intermediate : bool, default=True
+        Leave out thresholds whose point lies on a straight segment between
+        its neighbours, which do not change the plotted curve.
+
+    Returns
+    -------
+    fpr : ndarray
+        False positive rate at each threshold, increasing.
+    tpr : ndarray
+        True positive rate at each threshold, increasing.
+    thresholds : ndarray
+        The thresholds, decreasing, starting with ``inf``.
+
+    Raises
+    ------
+    ValueError
+        If the inputs differ in length or are empty, ``y_score`` is not
+        1-D or contains NaN or infinity, ``y_true`` has more than two
+        classes, or ``pos_label`` is None with labels other than {0, 1} or
+        {-1, 1}.
+
+    Warns
+    -----
+    UserWarning
+        If there are no negative (or no positive) samples; the false (or
+        true) positive rates are then NaN.
+
+    Examples
+    --------
+    >>> from fastnn.metrics import roc_curve
+    >>> fpr, tpr, thresholds = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> fpr.tolist(), tpr.tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+    >>> thresholds.tolist()
+    [inf, 0.8, 0.4, 0.35, 0.1]
+    """
+    y_true, kind = _as_label_array(y_true, "y_true")
+    y_score = _check_finite_scores(y_score, "y_score")
+    if y_score.ndim != 1:
+        raise ValueError(
+            f"y_score must be 1-D, the scores of the positive class, got shape "
+            f"{y_score.shape}."
+        )
+    _check_same_length(y_true, y_score, "y_score")
+    weights = _check_sample_weight(sample_weight, len(y_true))
+    is_positive = _positive_mask(y_true, kind, pos_label)
+
+    # Samples of weight 0 would add thresholds without moving the curve.
+    if weights is not None:
+        nonzero = weights != 0
+        y_score, is_positive, weights = y_score[nonzero], is_positive[nonzero], weights[nonzero]
+
+    # Sort by decreasing score with ties in input order, because that order
+    # fixes the rounding of the weighted sums. The last position of each run
+    # of equal scores is a threshold.
+    order = np.argsort(-y_score, kind="stable")
+    sorted_scores = y_score[order]
+    positive = is_positive[order].astype(np.float64)
+    weight = np.ones(len(order)) if weights is None else weights[order]
+    threshold_index = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(order) - 1]
+    tps = np.cumsum(positive * weight)[threshold_index]
+    if weights is None:
+        fps = 1 + threshold_index - tps
+    else:
+        fps = np.cumsum((1.0 - positive) * weight)[threshold_index]
+    thresholds = sorted_scores[threshold_index]
+
+    # A point is kept where the curve bends: a change in slope of fps or tps.
+    if drop_intermediate and len(fps) > 2:
+        bends = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
+        keep = np.flatnonzero(np.r_[True, bends, True])
+        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+
+    fps = np.r_[0.0, fps]
+    tps = np.r_[0.0, tps]
+    thresholds = np.r_[np.inf, thresholds]
+    return _rate(fps, "negative"), _rate(tps, "positive"), thresholds
+
+
+def _positive_mask(y_true, kind, pos_label):
+    classes = np.unique(y_true)
+    if len(classes) > 2:
+        raise ValueError(
+            f"roc_curve needs a binary problem, but y_true has {len(classes)} classes "
+            f"{_preview(classes)}."
+        )
+    if pos_label is None:
+        values = set(classes.tolist()) if kind == "number" else None
+        if values is None or not (values <= {0, 1} or values <= {-1, 1}):
+            raise ValueError(
+                f"y_true contains the labels {_preview(classes)}; pass pos_label to say "
+                "which one is positive (None means 1 and needs labels in {0, 1} or {-1, 1})."
+            )
+        pos_label = 1
+    return y_true == pos_label
+
+
+def _rate(counts, name):
+    """Divide cumulative counts by their total, NaN with a warning when it is 0."""
+    if counts[-1] <= 0:
+        warnings.warn(
+            f"No {name} samples in y_true, so the "
+            f"{'false' if name == 'negative' else 'true'} positive rate is undefined (NaN).",
+            UserWarning,
+            stacklevel=3,
+        )
+        return np.full(counts.shape, np.nan)
+    return counts / counts[-1]
+
+
 def log_loss(y_true, y_prob, *, labels=None, sample_weight=None):
     """Compute the mean negative log-likelihood of the true labels.
 
@@ -1108,6 +1238,41 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None):
     """
     y_true, y_pred, weights = _check_regression_targets(y_true, y_pred, sample_weight)
     per_output = np.average((y_true - y_pred) ** 2, axis=0, weights=weights)
+    return float(np.mean(per_output))
+
+
+def root_mean_squared_error(y_true, y_pred, *, sample_weight=None):
+    """Compute the root mean squared error, averaged uniformly over outputs.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True target values.
+    y_pred : array-like of the same shape as ``y_true``
+        Predicted target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weight of each sample. By default, every sample counts 1.
+
+    Returns
+    -------
+    error : float
+        Square root of the mean squared error of each output, then the mean
+        over outputs (as scikit-learn computes it).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, the inputs are empty or contain NaN or
+        infinity.
+
+    Examples
+    --------
+    >>> from fastnn.metrics import root_mean_squared_error
+    >>> root_mean_squared_error([3.0, -0.5, 2.0], [2.5, 0.0, 2.0])
+    0.408248290463863
+    """
+    y_true, y_pred, weights = _check_regression_targets(y_true, y_pred, sample_weight)
+    per_output = np.sqrt(np.average((y_true - y_pred) ** 2, axis=0, weights=weights))
     return float(np.mean(per_output))
 
 

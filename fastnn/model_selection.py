@@ -1,12 +1,19 @@
-"""Train/test splits and k-fold cross-validation splitters."""
+"""Train/test splits, k-fold splitters and cross-validation."""
 
 import math
 import numbers
+import time
 import warnings
 
 import numpy as np
 
-__all__ = ["KFold", "StratifiedKFold", "train_test_split"]
+__all__ = [
+    "KFold",
+    "StratifiedKFold",
+    "cross_val_score",
+    "cross_validate",
+    "train_test_split",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -53,6 +60,10 @@ def _num_samples(array, position):
 
 def _take_rows(array, indices):
     """Select rows by position, keeping the container type where possible."""
+    from ._table import Table
+
+    if isinstance(array, Table):
+        return array.take(indices)
     if hasattr(array, "iloc"):
         return array.iloc[indices]
     if hasattr(array, "shape"):
@@ -94,8 +105,8 @@ def train_test_split(
     Parameters
     ----------
     *arrays : sequence of array-likes with the same number of rows
-        Lists, NumPy arrays, or pandas DataFrames and Series (selected with
-        ``.iloc``).
+        Lists, NumPy arrays, pandas DataFrames and Series (selected with
+        ``.iloc``), or ``fastnn.tabular.Table`` objects.
     test_size : float or int, default=None
         A float in (0, 1) is the fraction of samples in the test set,
         rounded up. An int is the number of test samples. If both sizes are
@@ -538,3 +549,204 @@ def _check_enough_samples(n_splits, n_samples):
             f"n_splits={n_splits} is greater than the number of samples "
             f"{n_samples}. Reduce n_splits."
         )
+
+
+# ---------------------------------------------------------------------------
+# Cross-validation
+# ---------------------------------------------------------------------------
+
+# Scorer name: (metric function name, keyword arguments, input, sign).
+# The input is "predict" (the predicted labels or values), "proba" (the
+# probability matrix, or for a binary problem its column of classes_[1]) or
+# "proba_matrix" (always the whole matrix). Errors and losses are negated so
+# that greater is always better, as in scikit-learn.
+_SCORERS = {
+    "accuracy": ("accuracy_score", {}, "predict", 1),
+    "balanced_accuracy": ("balanced_accuracy_score", {}, "predict", 1),
+    "precision": ("precision_score", {}, "predict", 1),
+    "recall": ("recall_score", {}, "predict", 1),
+    "f1": ("f1_score", {}, "predict", 1),
+    "precision_macro": ("precision_score", {"average": "macro"}, "predict", 1),
+    "recall_macro": ("recall_score", {"average": "macro"}, "predict", 1),
+    "f1_macro": ("f1_score", {"average": "macro"}, "predict", 1),
+    "f1_weighted": ("f1_score", {"average": "weighted"}, "predict", 1),
+    "roc_auc": ("roc_auc_score", {}, "proba", 1),
+    "roc_auc_ovr": ("roc_auc_score", {"multi_class": "ovr"}, "proba", 1),
+    "neg_log_loss": ("log_loss", {}, "proba_matrix", -1),
+    "r2": ("r2_score", {}, "predict", 1),
+    "neg_mean_squared_error": ("mean_squared_error", {}, "predict", -1),
+    "neg_root_mean_squared_error": ("root_mean_squared_error", {}, "predict", -1),
+    "neg_mean_absolute_error": ("mean_absolute_error", {}, "predict", -1),
+}
+
+
+def cross_validate(estimator, X, y, *, cv=5, scoring=None, return_train_score=False,
+                   return_estimator=False):
+    """Fit and score a fresh copy of an estimator on each cross-validation fold.
+
+    Parameters
+    ----------
+    estimator : object
+        An unfitted estimator with ``get_params``, ``fit`` and ``predict``,
+        such as ``fastnn.MLPClassifier`` or ``fastnn.tabular.TabularModel``.
+        Each fold fits a new instance made from its parameters, so the
+        estimator itself stays unfitted.
+    X : array-like, DataFrame or Table of shape (n_samples, ...)
+    y : array-like of shape (n_samples,)
+    cv : int, splitter or iterable, default=5
+        An int k gives ``StratifiedKFold(k)`` for classifiers and
+        ``KFold(k)`` otherwise, both without shuffling. A splitter is used
+        through its ``split(X, y)``; an iterable gives (train, test)
+        position arrays.
+    scoring : str, callable or None, default=None
+        None uses ``estimator.score``. A string names a scorer: accuracy,
+        balanced_accuracy, precision, recall, f1 (binary, positive label
+        1), precision_macro, recall_macro, f1_macro, f1_weighted, roc_auc,
+        roc_auc_ovr, neg_log_loss, r2, neg_mean_squared_error,
+        neg_root_mean_squared_error, neg_mean_absolute_error. A callable
+        is called as ``scoring(fitted_estimator, X_test, y_test)``.
+    return_train_score : bool, default=False
+        Also score each fitted copy on its training rows.
+    return_estimator : bool, default=False
+        Also return the fitted copies.
+
+    Returns
+    -------
+    dict
+        "test_score", "fit_time" and "score_time" (seconds) as arrays with
+        one entry per fold; "train_score" and "estimator" when asked for.
+
+    Raises
+    ------
+    ValueError
+        If ``scoring`` names no scorer, ``cv`` is not a valid splitter, or
+        X and y differ in length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastnn import MLPClassifier
+    >>> from fastnn.model_selection import cross_validate
+    >>> X = np.random.default_rng(0).normal(size=(120, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = MLPClassifier((16,), max_iter=300, random_state=0)
+    >>> result = cross_validate(clf, X, y, cv=3, scoring="accuracy")
+    >>> result["test_score"].shape, bool(result["test_score"].mean() > 0.8)
+    ((3,), True)
+    """
+    scorer = _get_scorer(scoring)
+    y_array = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    n_samples = _num_samples(X, "X")
+    if len(y_array) != n_samples:
+        raise ValueError(
+            f"X has {n_samples} samples but y has {len(y_array)}. Pass one target per sample."
+        )
+    folds = _folds(cv, estimator, X, y_array)
+
+    result = {"test_score": [], "fit_time": [], "score_time": []}
+    if return_train_score:
+        result["train_score"] = []
+    if return_estimator:
+        result["estimator"] = []
+    for train, test in folds:
+        fitted = _clone(estimator)
+        start = time.perf_counter()
+        fitted.fit(_take_rows(X, train), y_array[train])
+        result["fit_time"].append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        result["test_score"].append(scorer(fitted, _take_rows(X, test), y_array[test]))
+        result["score_time"].append(time.perf_counter() - start)
+        if return_train_score:
+            result["train_score"].append(scorer(fitted, _take_rows(X, train), y_array[train]))
+        if return_estimator:
+            result["estimator"].append(fitted)
+    for key in ("test_score", "fit_time", "score_time", "train_score"):
+        if key in result:
+            result[key] = np.array(result[key], dtype=np.float64)
+    return result
+
+
+def cross_val_score(estimator, X, y, *, cv=5, scoring=None):
+    """Return the test score of each cross-validation fold.
+
+    The same as ``cross_validate(...)["test_score"]``; see
+    :func:`cross_validate` for the parameters.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_folds,)
+    """
+    return cross_validate(estimator, X, y, cv=cv, scoring=scoring)["test_score"]
+
+
+def _get_scorer(scoring):
+    if scoring is None:
+        return lambda estimator, X, y: float(estimator.score(X, y))
+    if callable(scoring):
+        return lambda estimator, X, y: float(scoring(estimator, X, y))
+    if scoring not in _SCORERS:
+        raise ValueError(
+            f"scoring={scoring!r} is not a known scorer. Use one of "
+            f"{', '.join(sorted(_SCORERS))}, a callable or None."
+        )
+    function_name, options, source, sign = _SCORERS[scoring]
+
+    def score(estimator, X, y):
+        from . import metrics
+
+        function = getattr(metrics, function_name)
+        if source == "predict":
+            value = function(y, estimator.predict(X), **options)
+        else:
+            proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+            labels = getattr(estimator, "classes_", None)
+            if source == "proba" and proba.shape[1] == 2:
+                value = function(y, proba[:, 1], **options)
+            elif source == "proba":
+                value = function(y, proba, labels=labels, **options)
+            else:
+                value = function(y, proba, labels=labels, **options)
+        return sign * float(value)
+
+    return score
+
+
+def _folds(cv, estimator, X, y):
+    """Return a list of (train, test) position arrays."""
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        splitter = StratifiedKFold(cv) if _is_classifier(estimator, y) else KFold(cv)
+        return list(splitter.split(X, y))
+    if hasattr(cv, "split") and not isinstance(cv, str):
+        return list(cv.split(X, y))
+    invalid = ValueError(
+        f"cv must be an int, a splitter with a split(X, y) method or an iterable of "
+        f"(train, test) position arrays, got {cv!r}."
+    )
+    if isinstance(cv, str):
+        raise invalid
+    try:
+        folds = [(np.asarray(train), np.asarray(test)) for train, test in cv]
+    except (TypeError, ValueError):
+        raise invalid from None
+    if not folds:
+        raise ValueError("cv gave no folds.")
+    return folds
+
+
+def _is_classifier(estimator, y):
+    """Return True for classifiers, judged by the estimator or else by y."""
+    kind = getattr(estimator, "_estimator_type", None)
+    if kind in ("classifier", "regressor"):
+        return kind == "classifier"
+    return y.dtype.kind in "biuUSO"
+
+
+def _clone(estimator):
+    """Return a new unfitted estimator with the same constructor parameters."""
+    if not hasattr(estimator, "get_params"):
+        raise TypeError(
+            f"estimator must have get_params() to be copied for each fold, got "
+            f"{type(estimator).__name__}."
+        )
+    return type(estimator)(**estimator.get_params(deep=False))

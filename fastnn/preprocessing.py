@@ -1,10 +1,16 @@
-"""Feature scaling and label encoding."""
+"""Feature scaling, label encoding and the preprocessing of tables.
+
+``StandardScaler``, ``MinMaxScaler`` and ``LabelEncoder`` work on numeric
+arrays and label vectors. ``TablePreprocessor`` turns a table of raw
+columns (numeric, categorical, boolean, with missing values) into a float
+matrix: imputation, scaling, one-hot encoding and constant-column removal.
+"""
 
 import numpy as np
 
 from ._validation import NotFittedError
 
-__all__ = ["LabelEncoder", "StandardScaler"]
+__all__ = ["LabelEncoder", "MinMaxScaler", "StandardScaler", "TablePreprocessor"]
 
 
 def _check_bool(value, name):
@@ -279,6 +285,145 @@ def _scale_without_zeros(X, mean, var):
     return scale
 
 
+class MinMaxScaler:
+    """Scale each feature to a given range, by default [0, 1].
+
+    The transform is ``x * scale_ + min_`` with
+    ``scale_ = (high - low) / (data_max_ - data_min_)`` and
+    ``min_ = low - data_min_ * scale_``, as in scikit-learn. Statistics are
+    computed in float64.
+
+    Parameters
+    ----------
+    feature_range : tuple (low, high), default=(0, 1)
+        Range of the transformed training data, with low < high.
+    copy : bool, default=True
+        If False, ``transform`` and ``inverse_transform`` overwrite X in place
+        when it is already a writeable float32 or float64 array.
+
+    Attributes
+    ----------
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        Column minimum and maximum of the training data.
+    data_range_ : ndarray of shape (n_features,)
+        ``data_max_ - data_min_``.
+    scale_, min_ : ndarray of shape (n_features,)
+        Factor and offset of the transform. A constant column gets the
+        factor ``high - low`` so that it maps to ``low`` instead of NaN.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from fastnn.preprocessing import MinMaxScaler
+    >>> scaler = MinMaxScaler().fit([[1.0, 5.0], [3.0, 5.0]])
+    >>> scaler.transform([[2.0, 5.0], [5.0, 5.0]])
+    array([[0.5, 0. ],
+           [2. , 0. ]])
+    """
+
+    def __init__(self, feature_range=(0, 1), *, copy=True):
+        self.feature_range = feature_range
+        self.copy = copy
+
+    def __repr__(self):
+        return f"MinMaxScaler(feature_range={self.feature_range!r}, copy={self.copy!r})"
+
+    def fit(self, X, y=None):
+        """Compute the column minimum and maximum of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, numeric and finite.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : MinMaxScaler
+
+        Raises
+        ------
+        ValueError
+            If ``feature_range`` is not two increasing finite numbers, or X
+            is not 2-D, is empty or contains NaN or infinity.
+        """
+        low, high = self._check_range()
+        _check_bool(self.copy, "copy")
+        X = _check_feature_matrix(X, copy=False, owner="MinMaxScaler.fit")
+        X = X.astype(np.float64, copy=False)
+        self.n_features_in_ = X.shape[1]
+        self.data_min_ = X.min(axis=0)
+        self.data_max_ = X.max(axis=0)
+        self.data_range_ = self.data_max_ - self.data_min_
+
+        # A constant column has range 0; dividing by 1 maps it to low.
+        divisor = np.where(self.data_range_ == 0.0, 1.0, self.data_range_)
+        self.scale_ = (high - low) / divisor
+        self.min_ = low - self.data_min_ * self.scale_
+        return self
+
+    def transform(self, X):
+        """Scale X with the minimum and maximum from ``fit``.
+
+        Values outside the training range map outside ``feature_range``;
+        they are not clipped.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, n_features)
+            float32 for float32 input, else float64.
+        """
+        X = self._check_input(X, "transform")
+        X *= self.scale_.astype(X.dtype)
+        X += self.min_.astype(X.dtype)
+        return X
+
+    def fit_transform(self, X, y=None):
+        """Fit to X, then return X scaled."""
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X):
+        """Map scaled data back to the original units: ``(X - min_) / scale_``."""
+        X = self._check_input(X, "inverse_transform")
+        X -= self.min_.astype(X.dtype)
+        X /= self.scale_.astype(X.dtype)
+        return X
+
+    def _check_range(self):
+        try:
+            low, high = (float(value) for value in self.feature_range)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"feature_range must be a pair (low, high) of numbers, got "
+                f"{self.feature_range!r}."
+            ) from None
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise ValueError(
+                f"feature_range must be finite with low < high, got {self.feature_range!r}."
+            )
+        return low, high
+
+    def _check_input(self, X, method):
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(
+                f"This MinMaxScaler is not fitted yet. Call fit(X) before {method}."
+            )
+        X = _check_feature_matrix(X, copy=self.copy, owner=f"MinMaxScaler.{method}")
+        if not X.flags.writeable:
+            X = X.copy()
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but MinMaxScaler was fitted with "
+                f"{self.n_features_in_} features. Pass data with the same columns as in fit."
+            )
+        return X
+
+
 class LabelEncoder:
     """Encode class labels as integers 0 to n_classes - 1.
 
@@ -465,3 +610,7 @@ def _check_same_kind(y, classes):
             f"was fitted on {'strings' if classes_are_text else 'numbers'}. Pass "
             "labels of the type used in fit."
         )
+
+
+# Imported last: the table preprocessor builds on the scalers above.
+from ._table_preprocessor import TablePreprocessor  # noqa: E402

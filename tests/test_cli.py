@@ -1,9 +1,10 @@
-"""The command line: `python -m fastnn train` and `python -m fastnn info`."""
+"""The command line: `python -m fastnn` train, evaluate, predict, inspect and info."""
 
 import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +175,375 @@ def test_help():
     assert result.returncode == 0
     assert "--dataset" in result.stdout
     assert "--test-size" in result.stdout
+
+
+# ---- CSV files: train, evaluate, predict, inspect -------------------------------------------
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _last_json(result):
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def credit_model(tmp_path_factory):
+    """Train once on credit.csv; return (finished process, JSON report, model path)."""
+    model_path = tmp_path_factory.mktemp("csv") / "credit.fnn"
+    result = run_cli("train", str(DATA / "credit.csv"), "--target", "default",
+                     "--drop", "applicant_id", "--hidden", "32", "--out", str(model_path),
+                     "--json", "--quiet")
+    report = _last_json(result) if result.returncode == 0 else None
+    return result, report, model_path
+
+
+def test_csv_train_report(credit_model):
+    result, report, _ = credit_model
+    assert result.returncode == 0, result.stderr
+    for key in REPORT_KEYS + ("balanced_accuracy", "roc_auc", "log_loss", "confusion_matrix"):
+        assert key in report, key
+    assert report["n_train"] == 480
+    assert report["n_test"] == 120
+    assert report["task"] == "classification"
+    assert report["positive_label"] == "yes"
+    assert report["labels"] == ["no", "yes"]
+    assert report["accuracy"] >= 0.8
+    assert "test metrics on %s" % (DATA / "credit.csv") in result.stdout
+    assert "confusion matrix" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_csv_train_streams(tmp_path):
+    result = run_cli("train", str(DATA / "colors.csv"), "--target", "color", "--epochs", "3",
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1/3" in result.stderr
+    assert "epoch 1/" not in result.stdout
+    assert "fastnn: training on" in result.stderr
+    assert _last_json(result)["average"] == "macro"
+
+
+def test_csv_train_saved_model(credit_model):
+    from fastnn.tabular import TabularModel
+
+    result, report, model_path = credit_model
+    assert result.returncode == 0, result.stderr
+    model = TabularModel.load(model_path)
+    assert model.classes_.tolist() == ["no", "yes"]
+    assert "applicant_id" not in model.feature_names_in_
+    assert model.metrics_["test"]["accuracy"] == report["accuracy"]
+    assert model.metadata["seed"] == 0
+
+
+def test_csv_train_split_is_seeded(credit_model, tmp_path):
+    result, report, _ = credit_model
+    assert result.returncode == 0, result.stderr
+    again = run_cli("train", str(DATA / "credit.csv"), "--target", "default",
+                    "--drop", "applicant_id", "--hidden", "32", "--json", "--quiet")
+    assert again.returncode == 0, again.stderr
+    repeat = _last_json(again)
+    for key in ("accuracy", "f1", "roc_auc", "confusion_matrix", "epochs"):
+        assert repeat[key] == report[key], key
+
+
+def test_evaluate_json(credit_model):
+    from fastnn.tabular import TabularModel, read_csv
+
+    _, _, model_path = credit_model
+    result = run_cli("evaluate", str(model_path), str(DATA / "credit.csv"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = _last_json(result)
+    expected = TabularModel.load(model_path).evaluate(read_csv(DATA / "credit.csv"))
+    assert report["n"] == 600
+    for key in ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"):
+        assert report[key] == expected[key], key
+
+
+def test_evaluate_text(credit_model):
+    _, _, model_path = credit_model
+    result = run_cli("evaluate", str(model_path), str(DATA / "credit.csv"))
+    assert result.returncode == 0, result.stderr
+    assert "metrics on %s (600 rows, binary, positive: yes)" % (DATA / "credit.csv") in result.stdout
+    assert "roc_auc" in result.stdout
+
+
+def test_predict_csv_output(credit_model, tmp_path):
+    import csv
+
+    from fastnn.tabular import TabularModel, read_csv
+
+    _, _, model_path = credit_model
+    out = tmp_path / "predictions.csv"
+    result = run_cli("predict", str(model_path), str(DATA / "credit_new.csv"), "--id",
+                     "applicant_id", "--proba", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "wrote 12 predictions to %s" % out in result.stdout
+    assert "column 'grade': 2 rows with a category not seen in training ('G')" in result.stderr
+    assert result.stderr.startswith("fastnn: warning:")
+
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["applicant_id", "prediction", "proba_no", "proba_yes"]
+    assert [row["applicant_id"] for row in rows] == [str(1000 + i) for i in range(12)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = read_csv(DATA / "credit_new.csv")
+        model = TabularModel.load(model_path)
+        expected = model.predict(table)
+        proba = model.predict_proba(table)
+    assert [row["prediction"] for row in rows] == expected.tolist()
+    written = np.array([[float(row["proba_no"]), float(row["proba_yes"])] for row in rows],
+                       dtype=np.float32)
+    assert np.array_equal(written, proba)
+
+
+def test_predict_to_stdout(credit_model):
+    _, _, model_path = credit_model
+    result = run_cli("predict", str(model_path), str(DATA / "credit_new.csv"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "prediction"
+    assert len(lines) == 13
+    assert set(lines[1:]) <= {"no", "yes"}
+
+
+def test_predict_json(credit_model):
+    _, _, model_path = credit_model
+    result = run_cli("predict", str(model_path), str(DATA / "credit_new.csv"), "--json",
+                     "--id", "applicant_id", "--proba")
+    assert result.returncode == 0, result.stderr
+    records = _last_json(result)
+    assert len(records) == 12
+    assert records[0]["applicant_id"] == "1000"
+    assert records[0]["proba_no"] + records[0]["proba_yes"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_inspect_text(credit_model):
+    _, _, model_path = credit_model
+    result = run_cli("inspect", str(model_path))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "fastnn TabularModel" in text
+    assert "task: classification of 'default', 2 classes: no, yes, positive: yes" in text
+    assert "income        numeric" in text
+    assert "grade         categorical  6 categories ('A', 'B', 'C', 'D', 'E', 'F')" in text
+    assert "has_cosigner  boolean" in text
+    assert "dropped as constant: country=DE" in text
+    assert "weights sha256:" in text
+    assert "test metrics (120 rows): accuracy" in text
+
+
+def test_inspect_json(credit_model):
+    _, report, model_path = credit_model
+    result = run_cli("inspect", str(model_path), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = _last_json(result)
+    assert summary["kind"] == "TabularModel"
+    assert summary["network"]["dtype"] == "float32"
+    assert summary["network"]["layer_sizes"][1:] == [32, 1]
+    assert {c["name"]: c["type"] for c in summary["columns"]}["grade"] == "categorical"
+    assert summary["target"]["classes"] == ["no", "yes"]
+    assert summary["metrics"]["test"]["accuracy"] == report["accuracy"]
+    assert summary["fastnn_version"] == fastnn.__version__
+    assert len(summary["weights_sha256"]) == 64
+
+
+def test_inspect_dataset_model(trained):
+    dataset, result, _, model_path = trained
+    assert result.returncode == 0, result.stderr
+    inspected = run_cli("inspect", str(model_path))
+    assert inspected.returncode == 0, inspected.stderr
+    assert "fastnn MLPClassifier" in inspected.stdout
+    assert '"dataset": "%s"' % dataset in inspected.stdout
+
+
+def test_regression_csv(tmp_path):
+    model_path = tmp_path / "houses.fnn"
+    result = run_cli("train", str(DATA / "houses_semicolon.csv"), "--target", "price_thousands",
+                     "--decimal", ",", "--hidden", "32", "--out", str(model_path), "--json",
+                     "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = _last_json(result)
+    assert report["task"] == "regression"
+    assert report["r2"] > 0.8
+    assert report["rmse"] == pytest.approx(report["mse"] ** 0.5)
+
+    evaluated = run_cli("evaluate", str(model_path), str(DATA / "houses_semicolon.csv"),
+                        "--decimal", ",", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert _last_json(evaluated)["r2"] > 0.8
+
+    predicted = run_cli("predict", str(model_path), str(DATA / "houses_semicolon.csv"),
+                        "--decimal", ",")
+    assert predicted.returncode == 0, predicted.stderr
+    values = [float(v) for v in predicted.stdout.splitlines()[1:]]
+    assert len(values) == 300
+
+
+def test_task_and_type_options(tmp_path):
+    result = run_cli("train", str(DATA / "colors.csv"), "--target", "color", "--epochs", "5",
+                     "--type", "f1=categorical", "--scaling", "minmax", "--missing-indicator",
+                     "--json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    regress = run_cli("train", str(DATA / "credit.csv"), "--target", "age", "--task", "regress",
+                      "--epochs", "5", "--json", "--quiet")
+    assert regress.returncode == 0, regress.stderr
+    assert _last_json(regress)["task"] == "regression"
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["train", "{data}/absent.csv", "--target", "default"], "data file not found: "),
+        (["train", "{data}/empty.csv", "--target", "default"], "empty.csv is empty"),
+        (["train", "{data}/header_only.csv", "--target", "default"],
+         "header_only.csv has a header row but no data rows"),
+        (["train", "{data}/credit.csv", "--target", "defualt"],
+         "credit.csv has no column 'defualt' to use as --target"),
+        (["train", "{data}/one_class.csv", "--target", "default"],
+         "the target 'default' has only one class ('no')"),
+        (["train", "{data}/bad_number.csv", "--target", "default"],
+         "bad_number.csv, line 19, column 'income': '41k' is not a number"),
+        (["train", "{data}/ragged.csv", "--target", "default"],
+         "ragged.csv, line 3: expected 3 fields as in the header, found 4"),
+        (["train", "{data}/bad_quote.csv", "--target", "default"],
+         "bad_quote.csv, line 3: malformed CSV"),
+        (["train", "{data}/credit.csv"], "--target COLUMN is required with a CSV file"),
+        (["train", "{data}/credit.csv", "--target", "default", "--drop", "nosuch"],
+         "credit.csv has no column 'nosuch'"),
+        (["train", "{data}/credit.csv", "--target", "default", "--type", "grade=text"],
+         "--type must be COLUMN=TYPE"),
+        (["train", "{data}/credit.csv", "--target", "default", "--positive", "maybe"],
+         "--positive 'maybe' is not a class of 'default'"),
+        (["train", "{data}/credit.csv", "--dataset", "digits"],
+         "give either a CSV file or --dataset, not both"),
+        (["predict", "{model}", "{data}/credit_missing_column.csv"],
+         "credit_missing_column.csv lacks column 'grade' that the model was trained on"),
+        (["predict", "{data}/absent.fnn", "{data}/credit_new.csv"], "model file not found: "),
+        (["predict", "{data}/credit.csv", "{data}/credit_new.csv"],
+         "credit.csv is not a readable fastnn model file"),
+        (["predict", "{model}", "{data}/credit_new.csv", "--id", "nosuch"],
+         "credit_new.csv has no column 'nosuch' given to --id"),
+        (["evaluate", "{model}", "{data}/credit_new.csv"],
+         "credit_new.csv has no column 'default', the target the model was trained on"),
+        (["inspect", "{data}/empty.csv"], "is not a fastnn model file: 0 bytes is too short"),
+    ],
+    ids=["missing-file", "empty", "header-only", "unknown-target", "one-class", "unparsable",
+         "ragged", "bad-quote", "no-target", "drop-unknown", "type-invalid", "positive-unknown",
+         "file-and-dataset", "column-mismatch", "missing-model", "not-a-model", "id-unknown",
+         "evaluate-unlabelled", "inspect-empty"],
+)
+def test_csv_errors(credit_model, args, expected):
+    _, _, model_path = credit_model
+    args = [a.format(data=DATA, model=model_path) for a in args]
+    result = run_cli(*args)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("fastnn: error:")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_predict_with_dataset_model(trained):
+    _, result, _, model_path = trained
+    assert result.returncode == 0, result.stderr
+    predicted = run_cli("predict", str(model_path), str(DATA / "colors.csv"))
+    assert predicted.returncode == 2
+    assert "written by 'fastnn train --dataset'" in predicted.stderr
+    assert "Traceback" not in predicted.stderr
+
+
+def test_proba_for_regression_model(tmp_path):
+    model_path = tmp_path / "age.fnn"
+    trained = run_cli("train", str(DATA / "credit.csv"), "--target", "loan_amount", "--epochs",
+                      "3", "--quiet", "--out", str(model_path))
+    assert trained.returncode == 0, trained.stderr
+    result = run_cli("predict", str(model_path), str(DATA / "credit_new.csv"), "--proba")
+    assert result.returncode == 2
+    assert "--proba needs a classification model" in result.stderr
+
+
+def test_predict_unwritable_output(credit_model, tmp_path):
+    _, _, model_path = credit_model
+    target = tmp_path / "missing" / "out.csv"
+    result = run_cli("predict", str(model_path), str(DATA / "credit_new.csv"), "-o", str(target))
+    assert result.returncode == 2
+    assert "fastnn: error: could not write %s" % target in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "{data}/credit.csv", "--target", "default", "--epochs", "100000",
+     "--patience", "100000"],
+    ["train", "--dataset", "digits", "--epochs", "100000"],
+], ids=["csv", "dataset"])
+def test_interrupt_exits_130(tmp_path, command):
+    import signal
+
+    model_path = tmp_path / "model.fnn"
+    args = [a.format(data=DATA) for a in command] + ["--out", str(model_path)]
+    env = dict(os.environ, FASTNN_NUM_THREADS="2")
+    env["PYTHONPATH"] = str(PACKAGE_PARENT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastnn", *args], cwd=PACKAGE_PARENT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.startswith("epoch 3/"):
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    stderr = "".join(seen) + stderr
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "fastnn: interrupted"
+    assert "Traceback" not in stderr
+    assert not model_path.exists()
+
+
+def test_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    plots = tmp_path / "plots"
+    result = run_cli("train", str(DATA / "moons.csv"), "--target", "side", "--epochs", "20",
+                     "--quiet", "--plots", str(plots))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in plots.iterdir())
+    assert names == ["confusion_matrix.png", "decision_boundary.png", "loss.png", "roc_curve.png"]
+    for path in plots.iterdir():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_regression_and_dataset(tmp_path):
+    pytest.importorskip("matplotlib")
+    regression = run_cli("train", str(DATA / "houses_semicolon.csv"), "--target",
+                         "price_thousands", "--decimal", ",", "--epochs", "5", "--quiet",
+                         "--plots", str(tmp_path / "houses"))
+    assert regression.returncode == 0, regression.stderr
+    assert sorted(p.name for p in (tmp_path / "houses").iterdir()) == [
+        "loss.png", "predicted_vs_actual.png"]
+    dataset = run_cli("train", "--dataset", "breast_cancer", "--epochs", "5", "--quiet",
+                      "--plots", str(tmp_path / "cancer"))
+    assert dataset.returncode == 0, dataset.stderr
+    assert sorted(p.name for p in (tmp_path / "cancer").iterdir()) == [
+        "confusion_matrix.png", "loss.png", "roc_curve.png"]
+
+
+def test_plots_without_matplotlib(tmp_path):
+    # A package named matplotlib that fails to import stands in for a missing one.
+    blocker = tmp_path / "blocked" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('matplotlib is blocked here')\n")
+    env = dict(os.environ, FASTNN_NUM_THREADS="2")
+    env["PYTHONPATH"] = os.pathsep.join([str(blocker.parent), str(PACKAGE_PARENT)])
+    result = subprocess.run(
+        [sys.executable, "-m", "fastnn", "train", str(DATA / "moons.csv"), "--target", "side",
+         "--plots", str(tmp_path / "plots")],
+        cwd=PACKAGE_PARENT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("fastnn: error: --plots needs matplotlib; install it with "
+                                     "'pip install matplotlib'")
+    assert not (tmp_path / "plots").exists()

@@ -334,15 +334,64 @@ def test_invalid_format_version(saved_model):
         fastnn.load(saved_model)
 
 
+def _replace_document(header, document):
+    """Store a changed document with a matching checksum, as a faulty writer would."""
+    import hashlib
+
+    text = json.dumps(document)
+    header["__metadata__"]["fastnn"] = text
+    header["__metadata__"]["document_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def test_wrong_tensor_shape(saved_model):
     header, data, _ = _read_layout(saved_model)
     document = json.loads(header["__metadata__"]["fastnn"])
     document["network"]["layer_sizes"][1] += 1
-    header["__metadata__"]["fastnn"] = json.dumps(document)
+    _replace_document(header, document)
     _write_layout(saved_model, header, data)
     with pytest.raises(ModelFileError, match=r"tensor layers\.0\.weight is missing or has the "
                                              r"wrong shape"):
         fastnn.load(saved_model)
+
+
+def test_changed_document_detected(saved_model):
+    header, data, _ = _read_layout(saved_model)
+    document = json.loads(header["__metadata__"]["fastnn"])
+    document["network"]["activations"] = ["relu", "relu"]
+    header["__metadata__"]["fastnn"] = json.dumps(document)
+    _write_layout(saved_model, header, data)
+    with pytest.raises(ModelFileError, match=r"is corrupted: the checksum of its description"):
+        fastnn.load(saved_model)
+
+
+def test_document_without_checksum_loads(saved_model):
+    # Files written before the description had a checksum still load.
+    header, data, _ = _read_layout(saved_model)
+    del header["__metadata__"]["document_sha256"]
+    _write_layout(saved_model, header, data)
+    assert fastnn.load(saved_model).layer_sizes == (N_FEATURES, 8, 6, 3)
+
+
+def test_document_not_an_object(saved_model):
+    header, data, _ = _read_layout(saved_model)
+    _replace_document(header, [1, 2, 3])
+    _write_layout(saved_model, header, data)
+    with pytest.raises(ModelFileError, match=r"description is not a JSON object"):
+        fastnn.load(saved_model)
+
+
+def test_describe_file(saved_model):
+    import hashlib
+
+    facts = _io.describe_file(saved_model)
+    header, data, _ = _read_layout(saved_model)
+    assert facts["size"] == saved_model.stat().st_size
+    assert facts["format_version"] == 1
+    assert facts["sha256"] == hashlib.sha256(data).hexdigest()
+    assert facts["document_sha256"] == header["__metadata__"]["document_sha256"]
+    assert [t["name"] for t in facts["tensors"]][:2] == ["layers.0.weight", "layers.0.bias"]
+    assert facts["tensors"][0] == {"name": "layers.0.weight", "dtype": "F32", "shape": [4, 8]}
+    assert facts["document"]["network"]["layer_sizes"] == [N_FEATURES, 8, 6, 3]
 
 
 def test_missing_file(tmp_path):

@@ -585,3 +585,92 @@ def test_regression_errors():
         metrics.mean_absolute_error([1.0, 2.0], [np.inf, 2.0])
     with pytest.raises(ValueError, match="y_true is empty"):
         metrics.mean_squared_error([], [])
+
+
+# ---------------------------------------------------------------------------
+# ROC curve and RMSE
+# ---------------------------------------------------------------------------
+
+
+def test_roc_curve_by_hand():
+    fpr, tpr, thresholds = metrics.roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    assert fpr.tolist() == [0.0, 0.0, 0.5, 0.5, 1.0]
+    assert tpr.tolist() == [0.0, 0.5, 0.5, 1.0, 1.0]
+    assert thresholds.tolist() == [np.inf, 0.8, 0.4, 0.35, 0.1]
+
+
+def test_roc_curve_area_equals_roc_auc():
+    rng = np.random.default_rng(3)
+    y_true = rng.integers(0, 2, 200)
+    y_score = np.round(rng.random(200) + 0.3 * y_true, 2)
+    fpr, tpr, _ = metrics.roc_curve(y_true, y_score)
+    area = np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
+    assert area == pytest.approx(metrics.roc_auc_score(y_true, y_score), rel=1e-12)
+
+
+def test_roc_curve_string_labels_need_pos_label():
+    with pytest.raises(ValueError, match=r"pass pos_label to say which one is positive"):
+        metrics.roc_curve(["no", "yes"], [0.2, 0.8])
+    fpr, tpr, _ = metrics.roc_curve(["no", "yes", "no"], [0.2, 0.8, 0.5], pos_label="yes")
+    assert tpr[-1] == 1.0
+
+
+def test_roc_curve_errors():
+    with pytest.raises(ValueError, match=r"roc_curve needs a binary problem"):
+        metrics.roc_curve([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=r"y_score must be 1-D"):
+        metrics.roc_curve([0, 1], [[0.1, 0.9], [0.5, 0.5]])
+    with pytest.warns(UserWarning, match=r"No negative samples in y_true"):
+        fpr, _, _ = metrics.roc_curve([1, 1], [0.2, 0.8])
+    assert np.isnan(fpr).all()
+
+
+@pytest.mark.parametrize("drop_intermediate", [True, False])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_roc_curve_matches_sklearn(drop_intermediate, weighted):
+    sk_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(7)
+    for trial in range(50):
+        n = int(rng.integers(3, 60))
+        y_true = rng.integers(0, 2, n)
+        y_true[:2] = [0, 1]
+        y_score = np.round(rng.random(n), 1)
+        weights = None
+        if weighted:
+            # Some weights are 0; the first two samples keep both classes present.
+            weights = rng.random(n) * (rng.random(n) > 0.2)
+            weights[:2] = 1.0
+        ours = metrics.roc_curve(y_true, y_score, sample_weight=weights,
+                                 drop_intermediate=drop_intermediate)
+        theirs = sk_metrics.roc_curve(y_true, y_score, sample_weight=weights,
+                                      drop_intermediate=drop_intermediate)
+        for name, a, b in zip(("fpr", "tpr", "thresholds"), ours, theirs):
+            assert np.array_equal(a, b), (trial, name, a, b)
+
+
+def test_roc_curve_pos_label_matches_sklearn():
+    sk_metrics = pytest.importorskip("sklearn.metrics")
+    y_true = ["bad", "good", "good", "bad", "good"]
+    y_score = [0.9, 0.2, 0.4, 0.6, 0.1]
+    for ours, theirs in zip(metrics.roc_curve(y_true, y_score, pos_label="bad"),
+                            sk_metrics.roc_curve(y_true, y_score, pos_label="bad")):
+        assert np.array_equal(ours, theirs)
+
+
+def test_rmse_by_hand():
+    assert metrics.root_mean_squared_error([3.0, -0.5, 2.0], [2.5, 0.0, 2.0]) == pytest.approx(
+        np.sqrt(1.0 / 6.0), rel=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(40,), (40, 3)])
+def test_rmse_matches_sklearn(shape):
+    sk_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(11)
+    y_true = rng.normal(size=shape)
+    y_pred = y_true + rng.normal(scale=0.5, size=shape)
+    weights = rng.random(shape[0])
+    assert metrics.root_mean_squared_error(y_true, y_pred) == sk_metrics.root_mean_squared_error(
+        y_true, y_pred)
+    ours = metrics.root_mean_squared_error(y_true, y_pred, sample_weight=weights)
+    theirs = sk_metrics.root_mean_squared_error(y_true, y_pred, sample_weight=weights)
+    assert ours == pytest.approx(theirs, rel=1e-15)

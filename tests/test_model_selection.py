@@ -378,3 +378,124 @@ def test_stratified_kfold_errors():
         list(StratifiedKFold(n_splits=2).split(np.zeros(4), [0, 0, 1]))
     with pytest.raises(ValueError, match="class labels must be 1-D"):
         list(StratifiedKFold(n_splits=2).split(np.zeros(4), np.zeros((4, 2))))
+
+
+# ---------------------------------------------------------------------------
+# Cross-validation
+# ---------------------------------------------------------------------------
+
+# The estimators here train for a few epochs on purpose.
+_short_training = pytest.mark.filterwarnings("ignore::fastnn._estimators.ConvergenceWarning")
+
+
+def _classification_data(n_samples=90, n_classes=2):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(n_samples, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    if n_classes == 3:
+        y = y + (X[:, 2] > 0.8)
+    return X, y
+
+
+@_short_training
+@pytest.mark.parametrize("scoring", [None, "accuracy", "balanced_accuracy", "f1", "precision",
+                                     "recall", "f1_macro", "roc_auc", "neg_log_loss"])
+def test_cross_val_score_matches_sklearn(scoring):
+    sk_model_selection = pytest.importorskip("sklearn.model_selection")
+    from fastnn import MLPClassifier
+    from fastnn.model_selection import cross_val_score
+
+    X, y = _classification_data()
+    clf = MLPClassifier((8,), max_iter=30, random_state=0)
+    ours = cross_val_score(clf, X, y, cv=3, scoring=scoring)
+    theirs = sk_model_selection.cross_val_score(clf, X, y, cv=3, scoring=scoring)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@_short_training
+@pytest.mark.parametrize("scoring", [None, "r2", "neg_mean_squared_error",
+                                     "neg_root_mean_squared_error", "neg_mean_absolute_error"])
+def test_cross_val_score_regression_matches_sklearn(scoring):
+    sk_model_selection = pytest.importorskip("sklearn.model_selection")
+    from fastnn import MLPRegressor
+    from fastnn.model_selection import cross_val_score
+
+    X, _ = _classification_data()
+    y = X[:, 0] - 2 * X[:, 1]
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    ours = cross_val_score(reg, X, y, cv=4, scoring=scoring)
+    theirs = sk_model_selection.cross_val_score(reg, X, y, cv=4, scoring=scoring)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@_short_training
+def test_cross_validate_multiclass_roc_auc_matches_sklearn():
+    sk_model_selection = pytest.importorskip("sklearn.model_selection")
+    from fastnn import MLPClassifier
+    from fastnn.model_selection import cross_validate
+
+    X, y = _classification_data(n_classes=3)
+    clf = MLPClassifier((8,), max_iter=30, random_state=0)
+    ours = cross_validate(clf, X, y, cv=3, scoring="roc_auc_ovr")
+    theirs = sk_model_selection.cross_validate(clf, X, y, cv=3, scoring="roc_auc_ovr")
+    np.testing.assert_allclose(ours["test_score"], theirs["test_score"], rtol=1e-12)
+
+
+@_short_training
+def test_cross_validate_result_keys():
+    from fastnn import MLPClassifier
+    from fastnn.model_selection import cross_validate
+
+    X, y = _classification_data()
+    clf = MLPClassifier((8,), max_iter=5, random_state=0)
+    result = cross_validate(clf, X, y, cv=KFold(3, shuffle=True, random_state=0),
+                            return_train_score=True, return_estimator=True)
+    for key in ("test_score", "train_score", "fit_time", "score_time"):
+        assert result[key].shape == (3,), key
+    assert all(fitted is not clf for fitted in result["estimator"])
+    assert not hasattr(clf, "classes_")
+
+
+@_short_training
+def test_cross_validate_explicit_folds_and_callable():
+    from fastnn import MLPClassifier
+    from fastnn.model_selection import cross_validate
+
+    X, y = _classification_data()
+    folds = [(np.arange(0, 60), np.arange(60, 90)), (np.arange(30, 90), np.arange(0, 30))]
+    seen = []
+
+    def rows_scored(estimator, X_test, y_test):
+        seen.append(len(y_test))
+        return 1.0
+
+    result = cross_validate(MLPClassifier((4,), max_iter=3, random_state=0), X, y, cv=folds,
+                            scoring=rows_scored)
+    assert result["test_score"].tolist() == [1.0, 1.0]
+    assert seen == [30, 30]
+
+
+def test_cross_validate_stratifies_classifiers():
+    from fastnn.model_selection import _folds
+
+    class Classifier:
+        _estimator_type = "classifier"
+
+    y = np.array([0] * 6 + [1] * 3)
+    for train, test in _folds(3, Classifier(), np.zeros((9, 1)), y):
+        assert np.sum(y[test] == 1) == 1
+
+
+def test_cross_validate_errors():
+    from fastnn import MLPClassifier
+    from fastnn.model_selection import cross_validate
+
+    X, y = _classification_data()
+    with pytest.raises(ValueError, match=r"scoring='auc' is not a known scorer"):
+        cross_validate(MLPClassifier(), X, y, scoring="auc")
+    with pytest.raises(ValueError, match=r"X has 90 samples but y has 10"):
+        cross_validate(MLPClassifier(), X, y[:10])
+    with pytest.raises(ValueError, match=r"cv must be an int, a splitter"):
+        cross_validate(MLPClassifier(), X, y, cv="five")
+    with pytest.raises(TypeError, match=r"estimator must have get_params"):
+        cross_validate(object(), X, y)

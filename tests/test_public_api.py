@@ -69,6 +69,8 @@ def test_show_config_to_file(tmp_path):
     assert "OpenMP" in text
 
 
-@pytest.mark.parametrize("module", ["datasets", "metrics", "preprocessing", "model_selection"])
+@pytest.mark.parametrize(
+    "module", ["datasets", "metrics", "preprocessing", "model_selection", "tabular", "plotting"]
+)
 def test_submodules_import(module):
     __import__("fastnn." + module)
