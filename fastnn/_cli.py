@@ -27,6 +27,12 @@ EXIT_INTERRUPTED = 130
 TASK_CHOICES = {"auto": "auto", "classify": "classification", "regress": "regression"}
 
 
+def _version():
+    from . import __version__
+
+    return __version__
+
+
 class CommandError(Exception):
     """An error reported to the user as one line, with exit status 2."""
 
@@ -36,6 +42,7 @@ def build_parser():
         prog="fastnn",
         description="Train, evaluate and serve fast multilayer perceptrons.",
     )
+    parser.add_argument("--version", action="version", version="fastnn " + _version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -232,6 +239,12 @@ def _fail(message, status):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
+    from ._estimators import ConvergenceWarning
+
+    if issubclass(category, ConvergenceWarning):
+        # the estimator names max_iter; on the command line it is --epochs
+        message = ("training used all its epochs before the loss converged; raise --epochs "
+                   "to train longer")
     print("fastnn: warning: %s" % message, file=sys.stderr)
 
 
@@ -246,12 +259,13 @@ def command_info(args):
 
 
 def parse_hidden(text):
+    message = "--hidden must be comma-separated positive integers such as 64,32, got %r" % text
     try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+        sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise CommandError("--hidden must be comma-separated positive integers such as 64,32, got %r" % text)
-    if not sizes or min(sizes) < 1:
-        raise CommandError("--hidden must be comma-separated positive integers such as 64,32, got %r" % text)
+        raise CommandError(message) from None
+    if min(sizes) < 1:
+        raise CommandError(message)
     return sizes
 
 
@@ -269,6 +283,8 @@ def check_training_options(args, default_test_size):
         raise CommandError("--patience must be >= 1, got %d" % args.patience)
     if not args.learning_rate > 0:
         raise CommandError("--learning-rate must be > 0, got %g" % args.learning_rate)
+    if args.seed < 0:
+        raise CommandError("--seed must be >= 0, got %d" % args.seed)
     if args.plots:
         require_matplotlib()
     return hidden, test_size
@@ -307,10 +323,13 @@ def command_train(args):
     hidden, test_size = check_training_options(args, default_test_size=0.25)
 
     data = datasets.load_dataset(args.dataset)
-    X_train, X_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=test_size, random_state=args.seed,
-        stratify=data.target,
-    )
+    try:
+        X_train, X_test, y_train, y_test = train_test_split(
+            data.data, data.target, test_size=test_size, random_state=args.seed,
+            stratify=data.target,
+        )
+    except ValueError as exc:
+        raise CommandError("--test-size %g: %s" % (test_size, exc)) from None
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 

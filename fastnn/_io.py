@@ -95,6 +95,10 @@ def write_model(path, tensors, document):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp_path = tempfile.mkstemp(prefix=".fastnn-", suffix=".tmp", dir=directory)
     try:
+        # mkstemp creates the file readable by its owner only; a model file
+        # gets the mode of any new file (0666 less the umask), so that a
+        # server running as another user can read it.
+        os.chmod(tmp_path, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(struct.pack("<Q", len(header_bytes)))
             f.write(header_bytes)
@@ -109,6 +113,22 @@ def write_model(path, tensors, document):
         except OSError:
             pass
         raise
+
+
+def _current_umask():
+    """Return the process umask without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status") as f:  # Linux 4.7 and later
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # NOTE: elsewhere the umask can only be read by setting it, which is
+    # briefly visible to other threads creating files at that moment.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def read_model(path):

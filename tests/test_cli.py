@@ -130,8 +130,15 @@ def test_train_saved_metadata(trained):
         (["--dataset", "digits", "--test-size", "1.5"],
          "--test-size must be between 0 and 1, got 1.5"),
         (["--dataset", "digits", "--threads", "0"], "--threads must be >= 1, got 0"),
+        (["--dataset", "digits", "--hidden", "64,,32"], "--hidden must be comma-separated"),
+        (["--dataset", "digits", "--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--dataset", "digits", "--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+        (["--dataset", "digits", "--learning-rate", "-1"], "--learning-rate must be > 0"),
+        (["--dataset", "breast_cancer", "--test-size", "0.001"],
+         "--test-size 0.001: The test set has 1 samples"),
     ],
-    ids=["dataset", "hidden", "epochs", "test-size", "threads"],
+    ids=["dataset", "hidden", "epochs", "test-size", "threads", "hidden-empty", "seed",
+         "batch-size", "learning-rate", "test-size-tiny"],
 )
 def test_train_invalid_option(args, expected):
     result = run_cli("train", *args)
@@ -547,3 +554,9 @@ def test_plots_without_matplotlib(tmp_path):
     assert result.stderr.strip() == ("fastnn: error: --plots needs matplotlib; install it with "
                                      "'pip install matplotlib'")
     assert not (tmp_path / "plots").exists()
+
+
+def test_version_option():
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "fastnn %s" % fastnn.__version__

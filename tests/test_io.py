@@ -469,3 +469,15 @@ def test_save_replaces_existing(tmp_path):
     assert path.read_bytes() != before
     assert fastnn.load(path).layer_sizes == (N_FEATURES, 5, 2)
     assert sorted(os.listdir(tmp_path)) == ["model.safetensors"]
+
+
+def test_saved_file_mode_follows_umask(tmp_path):
+    import stat
+
+    previous = os.umask(0o027)
+    try:
+        path = tmp_path / "model.bin"
+        fastnn.MLP([3, 4, 2], random_state=0).save(path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
