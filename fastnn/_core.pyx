@@ -200,8 +200,12 @@ cdef int _dtype_code(cnp.ndarray a, str name) except -1:
     raise TypeError("%s must be float32 or float64, got %s" % (name, a.dtype))
 
 
-cdef _require(cnp.ndarray a, str name, int dtype, tuple shape):
-    """Raise unless `a` is C-contiguous with the given dtype and shape."""
+cdef _require(cnp.ndarray a, str name, int dtype, tuple shape, bint output=True):
+    """Raise unless `a` is C-contiguous with the given dtype and shape.
+
+    Arrays the kernel writes (output=True) must also be writeable; inputs
+    it only reads may be read-only, such as memory-mapped files.
+    """
     cdef int code = _dtype_code(a, name)
     if code != dtype:
         raise TypeError("%s must have dtype %s, got %s"
@@ -210,7 +214,7 @@ cdef _require(cnp.ndarray a, str name, int dtype, tuple shape):
         raise ValueError("%s must have shape %s, got %s" % (name, shape, np.shape(a)))
     if not a.flags.c_contiguous:
         raise ValueError("%s must be C-contiguous" % name)
-    if not a.flags.writeable:
+    if output and not a.flags.writeable:
         raise ValueError("%s must be writeable" % name)
 
 
@@ -579,8 +583,8 @@ cdef class Network:
     cdef int _dt(self):
         return self.net.dtype
 
-    cdef _check_flat(self, cnp.ndarray a, str name):
-        _require(a, name, self.net.dtype, (self.net.n_params,))
+    cdef _check_flat(self, cnp.ndarray a, str name, bint output=True):
+        _require(a, name, self.net.dtype, (self.net.n_params,), output)
 
     cdef cnp.ndarray _check_rows(self, object X, str name, int width):
         """Return X as a C-contiguous 2-D array of the network dtype."""
@@ -602,7 +606,7 @@ cdef class Network:
         Safe to call from several threads at once: each thread has its own
         scratch memory, and the GIL is released while the kernels run.
         """
-        self._check_flat(params, "params")
+        self._check_flat(params, "params", False)
         cdef cnp.ndarray x = self._check_rows(X, "X", self.sizes[0])
         cdef ptrdiff_t n = x.shape[0]
         cdef cnp.ndarray o
@@ -630,7 +634,7 @@ cdef class Network:
         No parameter changes: call an optimizer's `step` afterwards (an
         allreduce of grads fits in between).
         """
-        self._check_flat(params, "params")
+        self._check_flat(params, "params", False)
         self._check_flat(grads, "grads")
         cdef cnp.ndarray x = self._check_rows(X, "X", self.sizes[0])
         cdef cnp.ndarray y = self._check_rows(Y, "Y", self.sizes[self.net.n_layers])
@@ -673,8 +677,8 @@ cdef class Network:
                           (state2, "state2")):
             self._check_flat(arr, name)
         cdef ptrdiff_t n = X.shape[0]
-        _require(X, "X", self.net.dtype, (n, self.sizes[0]))
-        _require(Y, "Y", self.net.dtype, (n, self.sizes[self.net.n_layers]))
+        _require(X, "X", self.net.dtype, (n, self.sizes[0]), False)
+        _require(Y, "Y", self.net.dtype, (n, self.sizes[self.net.n_layers]), False)
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1, got %d" % batch_size)
         cdef ptrdiff_t n_batches = (n + batch_size - 1) // batch_size
@@ -686,7 +690,7 @@ cdef class Network:
         cdef const int64_t *po = NULL
         if sample_weight is not None:
             w = sample_weight
-            _require(w, "sample_weight", self.net.dtype, (n,))
+            _require(w, "sample_weight", self.net.dtype, (n,), False)
             pw = cnp.PyArray_DATA(w)
         if order is not None:
             o = order

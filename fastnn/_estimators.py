@@ -30,14 +30,9 @@ from ._validation import (
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
 
 
-def _writable(array, dtype):
-    """Return array in dtype, copied if it is read-only.
-
-    NOTE: the C training entry point (Network.train_batches) rejects
-    read-only buffers, even for X, Y and sample_weight, which it only reads.
-    """
-    array = array.astype(dtype, copy=False)
-    return array if array.flags.writeable else array.copy()
+def _as_dtype(array, dtype):
+    """Return array in dtype; read-only input stays read-only (the kernels only read it)."""
+    return array.astype(dtype, copy=False)
 
 
 def _check_stochastic_solver(estimator):
@@ -205,10 +200,10 @@ class _BaseMLP(ParamsMixin):
             self._reset_fit_state()
         self.n_features_in_ = X.shape[1]
         dtype = self._mlp.dtype
-        X = _writable(X, dtype)
-        Y = _writable(np.ascontiguousarray(Y), dtype)
+        X = _as_dtype(X, dtype)
+        Y = _as_dtype(np.ascontiguousarray(Y), dtype)
         if w is not None:
-            w = _writable(w, dtype)
+            w = _as_dtype(w, dtype)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, w)
         else:
