@@ -545,10 +545,13 @@ def test_plots_without_matplotlib(tmp_path):
     (blocker / "__init__.py").write_text("raise ImportError('matplotlib is blocked here')\n")
     env = dict(os.environ, FASTNN_NUM_THREADS="2")
     env["PYTHONPATH"] = os.pathsep.join([str(blocker.parent), str(PACKAGE_PARENT)])
+    # The working folder comes first on sys.path, so it must not be
+    # PACKAGE_PARENT: for an installed fastnn that is site-packages, whose
+    # real matplotlib would then win over the blocker.
     result = subprocess.run(
         [sys.executable, "-m", "fastnn", "train", str(DATA / "moons.csv"), "--target", "side",
          "--plots", str(tmp_path / "plots")],
-        cwd=PACKAGE_PARENT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == ("fastnn: error: --plots needs matplotlib; install it with "
