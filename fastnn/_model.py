@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _core, _io
 from ._base import ParamsMixin
+from ._estimators import _json_params, _version
 from ._network import MLP
 from ._progress import EpochReporter
 from ._table import (
@@ -753,21 +754,3 @@ def _regression_metrics(y_true, y_pred):
         "mae": metrics.mean_absolute_error(y_true, y_pred),
         "r2": None if math.isnan(r2) else r2,
     }
-
-
-def _json_params(params):
-    clean = {}
-    for key, value in params.items():
-        if isinstance(value, tuple):
-            value = list(value)
-        if isinstance(value, (np.integer, np.floating)):
-            value = value.item()
-        if value is None or isinstance(value, (bool, int, float, str, list)):
-            clean[key] = value
-    return clean
-
-
-def _version():
-    from . import __version__
-
-    return __version__
