@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _core, _io
 from ._base import ParamsMixin, available_if
+from ._config import get_num_threads, set_num_threads
 from ._network import MLP
 from ._progress import EpochReporter
 from ._validation import (
@@ -28,6 +29,33 @@ from ._validation import (
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
+
+
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu")
+
+
+class _thread_count:
+    """Context manager that sets fastnn's thread count and restores it.
+
+    NOTE: the count is process-wide, so two estimators with different
+    n_threads used at the same time from different Python threads see
+    each other's setting for the duration of the call.
+    """
+
+    def __init__(self, n_threads):
+        self.n_threads = n_threads
+        self.previous = None
+
+    def __enter__(self):
+        if self.n_threads is not None:
+            self.previous = get_num_threads()
+            set_num_threads(self.n_threads)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            set_num_threads(self.previous)
+        return False
 
 
 def _as_dtype(array, dtype):
@@ -73,7 +101,8 @@ class _BaseMLP(ParamsMixin):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 weight_decay=0.0, n_threads=None, callbacks=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -97,6 +126,9 @@ class _BaseMLP(ParamsMixin):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_decay = weight_decay
+        self.n_threads = n_threads
+        self.callbacks = callbacks
 
     # ---- parameter checks ------------------------------------------------------
 
@@ -116,7 +148,7 @@ class _BaseMLP(ParamsMixin):
             ) from None
         for i, size in enumerate(hidden):
             check_int(size, "hidden_layer_sizes[%d]" % i, low=1)
-        check_choice(self.activation, "activation", ("identity", "logistic", "tanh", "relu"))
+        self._check_activation(len(hidden))
         check_choice(self.solver, "solver", ("lbfgs", "sgd", "adam"))
         check_float(self.alpha, "alpha", low=0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
@@ -148,7 +180,39 @@ class _BaseMLP(ParamsMixin):
         if not (isinstance(self.n_iter_no_change, float) and self.n_iter_no_change == np.inf):
             check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
         check_int(self.max_fun, "max_fun", low=1)
+        check_float(self.weight_decay, "weight_decay", low=0)
+        if self.weight_decay and self.solver == "lbfgs":
+            raise InvalidParameterError(
+                "weight_decay=%r applies to solver='adam' or 'sgd', not 'lbfgs'; use alpha "
+                "(an L2 penalty) with lbfgs" % (self.weight_decay,)
+            )
+        if self.n_threads is not None:
+            check_int(self.n_threads, "n_threads", low=1)
+        if self.callbacks is not None:
+            callbacks = list(self.callbacks) if isinstance(self.callbacks, (list, tuple)) else None
+            if callbacks is None or not all(callable(c) for c in callbacks):
+                raise InvalidParameterError(
+                    "callbacks must be None or a list of callables f(estimator, info), got %r"
+                    % (self.callbacks,)
+                )
         return hidden
+
+    def _check_activation(self, n_hidden):
+        """Accept one activation name, or a list with one per hidden layer."""
+        if isinstance(self.activation, str):
+            check_choice(self.activation, "activation", ACTIVATIONS)
+            return
+        try:
+            names = list(self.activation)
+        except TypeError:
+            names = None
+        if names is None or len(names) != n_hidden:
+            raise InvalidParameterError(
+                "activation must be one of %s, or a list with one of them per hidden layer "
+                "(%d here), got %r" % (", ".join(ACTIVATIONS), n_hidden, self.activation)
+            )
+        for i, name in enumerate(names):
+            check_choice(name, "activation[%d]" % i, ACTIVATIONS)
 
     # ---- fit -----------------------------------------------------------------------
 
@@ -166,6 +230,10 @@ class _BaseMLP(ParamsMixin):
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         hidden = self._validate_params()
+        with _thread_count(self.n_threads):
+            return self._fit_checked(X, y, sample_weight, incremental, classes, hidden)
+
+    def _fit_checked(self, X, y, sample_weight, incremental, classes, hidden):
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True, because it sees one "
@@ -189,6 +257,9 @@ class _BaseMLP(ParamsMixin):
         Y = self._encode_targets(y, mode, classes=classes)
         check_consistent_length(X=X, y=Y)
         w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        class_weights = self._row_class_weights(Y)
+        if class_weights is not None:
+            w = class_weights.astype(X.dtype) if w is None else w * class_weights
 
         if continuing:
             self._check_warm_start(X, Y, hidden)
@@ -210,6 +281,10 @@ class _BaseMLP(ParamsMixin):
             self._fit_stochastic(X, Y, w, incremental)
         return self
 
+    def _row_class_weights(self, Y):
+        """Return each row's class weight, or None; only classifiers have class_weight."""
+        return None
+
     def _is_fitted(self):
         return getattr(self, "_mlp", None) is not None
 
@@ -219,7 +294,8 @@ class _BaseMLP(ParamsMixin):
     def _reset_fit_state(self):
         self.n_iter_ = 0
         self.t_ = 0
-        for name in ("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_"):
+        for name in ("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_",
+                     "validation_loss_curve_"):
             self.__dict__.pop(name, None)
         if self.solver != "lbfgs":
             self._start_stochastic_records()
@@ -238,12 +314,15 @@ class _BaseMLP(ParamsMixin):
             if getattr(self, "validation_scores_", None) is None:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
+            if getattr(self, "validation_loss_curve_", None) is None:
+                self.validation_loss_curve_ = []
             self.best_loss_ = None
         else:
             if getattr(self, "best_loss_", None) is None:
                 self.best_loss_ = np.inf
             self.__dict__.setdefault("validation_scores_", None)
             self.__dict__.setdefault("best_validation_score_", None)
+            self.__dict__.setdefault("validation_loss_curve_", None)
 
     def _check_n_features(self, X):
         if X.shape[1] != self.n_features_in_:
@@ -357,7 +436,7 @@ class _BaseMLP(ParamsMixin):
     def _configure_optimizer(self):
         self._mlp.configure_optimizer(self.solver, self.learning_rate_init, self.momentum,
                                       self.nesterovs_momentum, self.beta_1, self.beta_2,
-                                      self.epsilon)
+                                      self.epsilon, self.weight_decay)
 
     def _fit_stochastic(self, X, Y, w, incremental=False):
         """Train epochs of mini-batches; partial_fit (incremental) runs one.
@@ -396,13 +475,20 @@ class _BaseMLP(ParamsMixin):
                 self.loss_ = loss
                 self.loss_curve_.append(loss)
                 metrics = {"loss": loss}
+                if self.early_stopping:
+                    metrics["val_loss"] = self._mlp.evaluate(X_val, Y_val)["val_loss"]
+                    self.validation_loss_curve_.append(metrics["val_loss"])
                 self._update_no_improvement(X_val, Y_val, w_val, metrics)
                 reporter.end_epoch(metrics)
+                stop_requested = self._run_callbacks(metrics)
                 if self.solver == "sgd" and self.learning_rate == "invscaling":
                     mlp.optimizer.learning_rate = (
                         self.learning_rate_init / (self.t_ + 1) ** self.power_t
                     )
 
+                if stop_requested:
+                    reporter.message("A callback stopped training after epoch %d." % self.n_iter_)
+                    break
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self._stop_or_lower_rate(reporter):
                         break
@@ -420,6 +506,21 @@ class _BaseMLP(ParamsMixin):
                       "last completed batches.", RuntimeWarning)
         if self.early_stopping and self._best_params is not None:
             mlp.params[...] = self._best_params
+
+    def _run_callbacks(self, metrics):
+        """Call each callback with (self, info); return True if one returned True.
+
+        info holds "epoch" and the epoch's metrics: "loss", and with early
+        stopping "val_loss" and "val_score".
+        """
+        if not self.callbacks:
+            return False
+        info = dict(metrics, epoch=self.n_iter_)
+        stop = False
+        for callback in self.callbacks:
+            if callback(self, dict(info)) is True:
+                stop = True
+        return stop
 
     def _update_no_improvement(self, X_val, Y_val, w_val, metrics):
         """Track the best training loss or validation score and count the epochs without progress."""
@@ -534,7 +635,8 @@ class _BaseMLP(ParamsMixin):
 
     def _predict_raw(self, X):
         X = self._check_X(X)
-        return self._mlp.network.predict(self._mlp.params, X)
+        with _thread_count(getattr(self, "n_threads", None)):
+            return self._mlp.network.predict(self._mlp.params, X)
 
     def __sklearn_tags__(self):
         """Describe the estimator to scikit-learn (>= 1.6), which calls this.
@@ -598,8 +700,10 @@ class MLPClassifier(_BaseMLP):
     ----------
     hidden_layer_sizes : int or sequence of int, default=(100,)
         Width of each hidden layer; an empty tuple gives no hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation of the hidden layers.
+    activation : str or list of str, default="relu"
+        Activation of the hidden layers: "identity", "logistic", "tanh",
+        "relu", or beyond scikit-learn "leaky_relu" (slope 0.01 below zero)
+        and "elu" (e^z - 1 below zero); a list gives one per hidden layer.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "lbfgs" runs SciPy's L-BFGS-B on the full-batch loss (SciPy is
         imported only then).
@@ -652,6 +756,24 @@ class MLPClassifier(_BaseMLP):
         the "adaptive" step size).
     max_fun : int, default=15000
         Maximum number of loss evaluations of the "lbfgs" solver.
+    weight_decay : float, default=0.0
+        Not in scikit-learn. Decoupled weight decay for "adam" and "sgd"
+        (AdamW; Loshchilov and Hutter, 2019): every step first shrinks all
+        parameters by (1 - learning_rate * weight_decay).
+    n_threads : int or None, default=None
+        Not in scikit-learn. Threads of fastnn's kernels during ``fit`` and
+        prediction; None keeps the process setting (see
+        ``fastnn.set_num_threads``). The results do not depend on it.
+    callbacks : list of callables or None, default=None
+        Not in scikit-learn. Each is called after every epoch of "adam" and
+        "sgd" as ``callback(estimator, info)``, where info holds "epoch",
+        "loss" and, with early stopping, "val_loss" and "val_score". A
+        callback that returns True stops training after that epoch.
+    class_weight : dict, "balanced" or None, default=None
+        Not in scikit-learn. Weight of each class in the loss, multiplied
+        into ``sample_weight``: a dict maps labels to weights (unlisted
+        labels weigh 1); "balanced" gives class c the weight
+        n_samples / (n_classes * n_c). Not for multilabel ``y``.
 
     Attributes
     ----------
@@ -667,6 +789,9 @@ class MLPClassifier(_BaseMLP):
         Validation accuracy per epoch with early stopping.
     best_validation_score_ : float or None
         Best validation accuracy with early stopping.
+    validation_loss_curve_ : list of float or None
+        Not in scikit-learn. Loss on the held-out rows per epoch with early
+        stopping, beside ``loss_curve_``; None without it.
     t_ : int
         Training rows seen by the optimizer across fits.
     coefs_, intercepts_ : list of ndarray
@@ -701,6 +826,60 @@ class MLPClassifier(_BaseMLP):
 
     _estimator_type = "classifier"
     _target_description = "class labels"
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 weight_decay=0.0, n_threads=None, callbacks=None, class_weight=None):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            weight_decay=weight_decay, n_threads=n_threads, callbacks=callbacks,
+        )
+        self.class_weight = class_weight
+
+    def _row_class_weights(self, Y):
+        """Return the class_weight of each row's class, or None without class_weight.
+
+        "balanced" gives class c the weight n_samples / (n_classes * n_c),
+        computed on the y of this fit; a dict maps labels to weights, and a
+        label it does not list weighs 1.
+        """
+        if self.class_weight is None:
+            return None
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multilabel y; pass "
+                             "sample_weight instead")
+        indices = Y[:, 0].astype(np.intp) if Y.shape[1] == 1 else Y.argmax(axis=1)
+        n_classes = len(self.classes_)
+        if isinstance(self.class_weight, str):
+            check_choice(self.class_weight, "class_weight", ("balanced",))
+            counts = np.bincount(indices, minlength=n_classes).astype(np.float64)
+            per_class = np.where(counts > 0, len(indices) / (n_classes * np.maximum(counts, 1)), 0)
+        elif isinstance(self.class_weight, dict):
+            per_class = np.ones(n_classes)
+            for label, weight in self.class_weight.items():
+                position = np.flatnonzero(self.classes_ == label)
+                if len(position) == 0:
+                    raise ValueError(
+                        "class_weight names the label %r, which is not among the classes %s"
+                        % (label, self.classes_.tolist())
+                    )
+                per_class[position[0]] = check_float(weight, "class_weight[%r]" % (label,), low=0)
+        else:
+            raise InvalidParameterError(
+                "class_weight must be None, 'balanced' or a dict {label: weight}, got %r"
+                % (self.class_weight,)
+            )
+        return per_class[indices]
 
     def _output_head(self, Y):
         return "logistic" if self._binary_or_multilabel else "softmax"
@@ -894,8 +1073,8 @@ class MLPRegressor(_BaseMLP):
     ``y`` may have several columns (multi-output regression); a single
     column ``y`` of shape (n_samples, 1) is treated as 1-D, and ``predict``
     returns a 1-D array for one output. The parameters and attributes are
-    those of ``MLPClassifier``, without ``classes_``, plus ``loss``;
-    ``early_stopping`` watches the validation R^2 score.
+    those of ``MLPClassifier``, without ``classes_`` and ``class_weight``,
+    plus ``loss``; ``early_stopping`` watches the validation R^2 score.
 
     NOTE: with several outputs, ``loss_`` and ``loss_curve_`` hold the sum
     over the outputs of half the squared error, the loss whose gradient
@@ -929,7 +1108,8 @@ class MLPRegressor(_BaseMLP):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 weight_decay=0.0, n_threads=None, callbacks=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -938,6 +1118,7 @@ class MLPRegressor(_BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            weight_decay=weight_decay, n_threads=n_threads, callbacks=callbacks,
         )
         self.loss = loss
 

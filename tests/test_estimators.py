@@ -272,15 +272,26 @@ def test_repr_shows_changed_params():
     assert "max_iter" not in text
 
 
+EXTRA_DEFAULTS = {
+    "MLPClassifier": {"weight_decay": 0.0, "n_threads": None, "callbacks": None,
+                      "class_weight": None},
+    "MLPRegressor": {"weight_decay": 0.0, "n_threads": None, "callbacks": None},
+}
+
+
 def test_params_match_sklearn():
     sklearn_neural = pytest.importorskip("sklearn.neural_network")
     for ours, theirs in ((MLPClassifier, sklearn_neural.MLPClassifier),
                          (MLPRegressor, sklearn_neural.MLPRegressor)):
         ours_params = ours().get_params()
         theirs_params = theirs().get_params()
-        assert set(ours_params) <= set(theirs_params)
-        for name, value in ours_params.items():
-            assert value == theirs_params[name], name
+        # every scikit-learn parameter exists here with the same default
+        assert set(theirs_params) <= set(ours_params)
+        for name, value in theirs_params.items():
+            assert ours_params[name] == value, name
+        # the parameters scikit-learn lacks default to its behaviour
+        extras = {name: ours_params[name] for name in set(ours_params) - set(theirs_params)}
+        assert extras == EXTRA_DEFAULTS[ours.__name__]
 
 
 def test_clone_unfitted():

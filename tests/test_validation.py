@@ -151,7 +151,7 @@ def test_predict_feature_count(fitted, model, method):
 # (parameters, exception type, message pattern), checked for both estimators
 ESTIMATOR_PARAM_CASES = [
     ({"activation": "gelu"}, ValueError,
-     r"activation must be one of 'identity', 'logistic', 'tanh', 'relu', got 'gelu'"),
+     r"activation must be one of 'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', got 'gelu'"),
     ({"solver": "rmsprop"}, ValueError,
      r"solver must be one of 'lbfgs', 'sgd', 'adam', got 'rmsprop'"),
     ({"learning_rate": "fast"}, ValueError, r"learning_rate must be one of .*got 'fast'"),
