@@ -102,7 +102,7 @@ class _BaseMLP(ParamsMixin):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 weight_decay=0.0, n_threads=None, callbacks=None):
+                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -129,6 +129,7 @@ class _BaseMLP(ParamsMixin):
         self.weight_decay = weight_decay
         self.n_threads = n_threads
         self.callbacks = callbacks
+        self.scoring = scoring
 
     # ---- parameter checks ------------------------------------------------------
 
@@ -188,6 +189,8 @@ class _BaseMLP(ParamsMixin):
             )
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads", low=1)
+        if self.scoring is not None:
+            check_choice(self.scoring, "scoring", self._scorings)
         if self.callbacks is not None:
             callbacks = list(self.callbacks) if isinstance(self.callbacks, (list, tuple)) else None
             if callbacks is None or not all(callable(c) for c in callbacks):
@@ -507,6 +510,16 @@ class _BaseMLP(ParamsMixin):
         if self.early_stopping and self._best_params is not None:
             mlp.params[...] = self._best_params
 
+    def _scored_validation(self, X_val, Y_val, w_val):
+        """Return the early-stopping score (higher is better) under ``scoring``."""
+        if self.scoring is None:
+            return self._validation_score(X_val, Y_val, w_val)
+        if self.scoring == "loss":
+            logits = self._mlp.network.predict(self._mlp.params, X_val, logits=True)
+            loss, _ = _core.loss(logits, Y_val, self._mlp.output, w_val)
+            return -float(loss)
+        return self._metric_score(X_val, Y_val, w_val)
+
     def _run_callbacks(self, metrics):
         """Call each callback with (self, info); return True if one returned True.
 
@@ -525,7 +538,7 @@ class _BaseMLP(ParamsMixin):
     def _update_no_improvement(self, X_val, Y_val, w_val, metrics):
         """Track the best training loss or validation score and count the epochs without progress."""
         if self.early_stopping:
-            score = self._validation_score(X_val, Y_val, w_val)
+            score = self._scored_validation(X_val, Y_val, w_val)
             self.validation_scores_.append(score)
             metrics["val_score"] = score
             if score < self.best_validation_score_ + self.tol:
@@ -769,6 +782,14 @@ class MLPClassifier(_BaseMLP):
         "sgd" as ``callback(estimator, info)``, where info holds "epoch",
         "loss" and, with early stopping, "val_loss" and "val_score". A
         callback that returns True stops training after that epoch.
+    scoring : str or None, default=None
+        Not in scikit-learn. What early stopping watches on the held-out
+        rows: None for accuracy (R^2 for the regressor, as scikit-learn),
+        "loss" for the validation loss, or "accuracy", "balanced_accuracy",
+        "f1" (of the second class when binary, else macro), "f1_macro",
+        "roc_auc" (one-vs-rest macro when multiclass), "neg_log_loss";
+        the regressor takes "r2", "neg_mean_squared_error",
+        "neg_mean_absolute_error" or "loss".
     class_weight : dict, "balanced" or None, default=None
         Not in scikit-learn. Weight of each class in the loss, multiplied
         into ``sample_weight``: a dict maps labels to weights (unlisted
@@ -786,9 +807,10 @@ class MLPClassifier(_BaseMLP):
     loss_curve_ : list of float
         Training loss per epoch ("sgd" and "adam").
     validation_scores_ : list of float or None
-        Validation accuracy per epoch with early stopping.
+        Validation score per epoch with early stopping (accuracy unless
+        ``scoring`` names another).
     best_validation_score_ : float or None
-        Best validation accuracy with early stopping.
+        Best validation score with early stopping.
     validation_loss_curve_ : list of float or None
         Not in scikit-learn. Loss on the held-out rows per epoch with early
         stopping, beside ``loss_curve_``; None without it.
@@ -833,7 +855,8 @@ class MLPClassifier(_BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 weight_decay=0.0, n_threads=None, callbacks=None, class_weight=None):
+                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None,
+                 class_weight=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -843,6 +866,7 @@ class MLPClassifier(_BaseMLP):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             weight_decay=weight_decay, n_threads=n_threads, callbacks=callbacks,
+            scoring=scoring,
         )
         self.class_weight = class_weight
 
@@ -1040,6 +1064,44 @@ class MLPClassifier(_BaseMLP):
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(accuracy_score(y, self.predict(X), **kwargs))
 
+    _scorings = ("accuracy", "balanced_accuracy", "f1", "f1_macro", "roc_auc", "neg_log_loss",
+                 "loss")
+
+    def _metric_score(self, X_val, Y_val, w_val):
+        """Score the held-out rows with one of the metrics of fastnn.metrics."""
+        from . import metrics
+
+        if self._multilabel:
+            raise ValueError("scoring=%r is not available for multilabel y; use 'accuracy' "
+                             "or 'loss'" % self.scoring)
+        P = self._mlp.network.predict(self._mlp.params, X_val)
+        if P.shape[1] == 1:
+            P = np.hstack([1 - P, P])
+            true = Y_val[:, 0].astype(np.intp)
+        else:
+            true = Y_val.argmax(axis=1)
+        predicted = P.argmax(axis=1)
+        binary = P.shape[1] == 2
+        options = {} if w_val is None else {"sample_weight": w_val}
+        if self.scoring == "accuracy":
+            return float(metrics.accuracy_score(true, predicted, **options))
+        if self.scoring == "balanced_accuracy":
+            return float(metrics.balanced_accuracy_score(true, predicted, **options))
+        if self.scoring in ("f1", "f1_macro"):
+            average = "binary" if binary and self.scoring == "f1" else "macro"
+            return float(metrics.f1_score(true, predicted, average=average,
+                                          labels=np.arange(P.shape[1]), **options))
+        if self.scoring == "neg_log_loss":
+            return -float(metrics.log_loss(true, P, labels=np.arange(P.shape[1]), **options))
+        if len(np.unique(true)) < 2:
+            raise ValueError("scoring='roc_auc' needs both classes among the held-out rows; "
+                             "raise validation_fraction")
+        # NOTE: fastnn.metrics.roc_auc_score takes no sample weights, so
+        # this score ignores them.
+        if binary:
+            return float(metrics.roc_auc_score(true, P[:, 1]))
+        return float(metrics.roc_auc_score(true, P, labels=np.arange(P.shape[1])))
+
     def _validation_score(self, X_val, Y_val, w_val):
         P = self._mlp.network.predict(self._mlp.params, X_val)
         if P.shape[1] == 1 or self._multilabel:
@@ -1109,7 +1171,7 @@ class MLPRegressor(_BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 weight_decay=0.0, n_threads=None, callbacks=None):
+                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -1119,6 +1181,7 @@ class MLPRegressor(_BaseMLP):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             weight_decay=weight_decay, n_threads=n_threads, callbacks=callbacks,
+            scoring=scoring,
         )
         self.loss = loss
 
@@ -1167,6 +1230,20 @@ class MLPRegressor(_BaseMLP):
 
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(r2_score(y, self.predict(X), **kwargs))
+
+    _scorings = ("r2", "neg_mean_squared_error", "neg_mean_absolute_error", "loss")
+
+    def _metric_score(self, X_val, Y_val, w_val):
+        """Score the held-out rows with one of the metrics of fastnn.metrics."""
+        from . import metrics
+
+        if self.scoring == "r2":
+            return self._validation_score(X_val, Y_val, w_val)
+        predicted = self._mlp.network.predict(self._mlp.params, X_val)
+        options = {} if w_val is None else {"sample_weight": w_val}
+        if self.scoring == "neg_mean_squared_error":
+            return -float(metrics.mean_squared_error(Y_val, predicted, **options))
+        return -float(metrics.mean_absolute_error(Y_val, predicted, **options))
 
     def _validation_score(self, X_val, Y_val, w_val):
         from .metrics import r2_score

@@ -154,3 +154,59 @@ def test_new_activations_regress(activation):
                        random_state=0).fit(X, y)
     # relu reaches R^2 0.97 here and tanh 0.82; elu, smooth like tanh, 0.82
     assert reg.score(X, y) > 0.75
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "balanced_accuracy", "f1", "f1_macro",
+                                     "roc_auc", "neg_log_loss", "loss"])
+def test_scoring_binary(scoring):
+    X, y = _imbalanced()
+    clf = _fit(X, y, max_iter=8, early_stopping=True, scoring=scoring, n_iter_no_change=100)
+    assert len(clf.validation_scores_) == 8
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert all(np.isfinite(clf.validation_scores_))
+
+
+def test_scoring_roc_auc_matches_metric():
+    metrics = pytest.importorskip("sklearn.metrics")
+    X, y = _imbalanced()
+    held_out = {}
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=1, early_stopping=True,
+                        scoring="roc_auc", random_state=0)
+    original = clf._scored_validation
+
+    def recording(X_val, Y_val, w_val):
+        held_out["X"], held_out["Y"] = X_val, Y_val
+        return original(X_val, Y_val, w_val)
+
+    clf._scored_validation = recording
+    clf.fit(X, y)
+    proba = clf._mlp.network.predict(clf._mlp.params, held_out["X"])[:, 0]
+    expected = metrics.roc_auc_score(held_out["Y"][:, 0], proba)
+    assert clf.validation_scores_[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_scoring_multiclass_roc_auc():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    clf = _fit(X, y, max_iter=4, early_stopping=True, scoring="roc_auc", n_iter_no_change=100)
+    assert 0.5 < clf.best_validation_score_ <= 1.0
+
+
+@pytest.mark.parametrize("scoring", ["r2", "neg_mean_squared_error", "neg_mean_absolute_error",
+                                     "loss"])
+def test_scoring_regressor(scoring):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(300, 3))
+    y = X[:, 0] - X[:, 1]
+    reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=5, early_stopping=True,
+                       scoring=scoring, n_iter_no_change=100, random_state=0).fit(X, y)
+    assert len(reg.validation_scores_) == 5
+    if scoring != "r2":
+        assert max(reg.validation_scores_) <= 0
+
+
+def test_scoring_invalid_for_regressor():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=r"scoring must be one of 'r2', .* got 'roc_auc'"):
+        MLPRegressor(scoring="roc_auc").fit(X, X[:, 0])
