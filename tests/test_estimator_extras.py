@@ -7,6 +7,9 @@ import pytest
 import fastnn
 from fastnn import MLPClassifier, MLPRegressor
 
+# Most fits here stop at a small max_iter on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
+
 
 def _imbalanced(n_rows=300, seed=0):
     rng = np.random.default_rng(seed)
