@@ -161,6 +161,8 @@ typedef struct {
     ptrdiff_t *b_offset;    /* L */
     ptrdiff_t n_params;
     int max_width;          /* max over sizes[1..L] */
+    double *dropout;        /* L - 1 dropout rates of the hidden layers, or NULL */
+    uint64_t dropout_seed;
 } fnn_net;
 
 /* Work buffers of one training loop, allocated for a number of rows. */
@@ -171,11 +173,21 @@ typedef struct {
     void *xbatch;   /* rows x sizes[0]: gathered inputs */
     void *ybatch;   /* rows x sizes[L]: gathered targets */
     void *wbatch;   /* rows: gathered sample weights */
+    uint64_t dropout_step; /* selects the dropout masks; +1 per trained batch */
 } fnn_workspace;
 
 fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
                         int output, int dtype);
 void fnn_net_free(fnn_net *net);
+/*
+ * Inverted dropout on the hidden layers during training: rates[l] in
+ * [0, 1) is the share of layer l's outputs zeroed, the rest scaled by
+ * 1 / (1 - rate). The mask of (step, layer, row, column) comes from a hash
+ * of those numbers and seed, so it needs no storage, is the same for any
+ * thread count, and the backward pass recomputes it. Prediction never
+ * drops. rates == NULL turns dropout off.
+ */
+fnn_status fnn_net_set_dropout(fnn_net *net, const double *rates, uint64_t seed);
 fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_t rows);
 void fnn_workspace_free(fnn_workspace *ws);
 

@@ -5,6 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* splitmix64's output function (Steele, Lea and Flood, OOPSLA 2014): a
+ * bijective mix of a 64-bit counter. */
+static inline uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/* Key of the dropout masks of one layer in one training step. */
+static inline uint64_t dropout_key(uint64_t seed, uint64_t step, int layer)
+{
+    return mix64(mix64(seed ^ mix64(step)) + (uint64_t)layer);
+}
+
+/* 1 when element `index` of the layer's output block is kept: a uniform
+ * number in [0, 1) from the hash, compared with the rate. */
+static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
+{
+    return (double)(mix64(key + index) >> 11) * 0x1.0p-53 >= rate;
+}
+
 #define REAL float
 #define SFX(name) name##_f32
 #include "fnn_net_tmpl.h"
@@ -60,8 +83,29 @@ fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int 
     return FNN_OK;
 }
 
+fnn_status fnn_net_set_dropout(fnn_net *net, const double *rates, uint64_t seed)
+{
+    const int n_hidden = net->n_layers - 1;
+    if (rates) {
+        for (int l = 0; l < n_hidden; l++)
+            if (!(rates[l] >= 0 && rates[l] < 1))
+                return FNN_EINVAL;
+    }
+    free(net->dropout);
+    net->dropout = NULL;
+    net->dropout_seed = seed;
+    if (!rates || n_hidden < 1)
+        return FNN_OK;
+    net->dropout = malloc((size_t)n_hidden * sizeof(double));
+    if (!net->dropout)
+        return FNN_ENOMEM;
+    memcpy(net->dropout, rates, (size_t)n_hidden * sizeof(double));
+    return FNN_OK;
+}
+
 void fnn_net_free(fnn_net *net)
 {
+    free(net->dropout);
     free(net->sizes);
     free(net->activation);
     free(net->w_offset);
@@ -73,7 +117,9 @@ fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_
 {
     if (rows <= ws->rows)
         return FNN_OK;
+    const uint64_t step = ws->dropout_step;
     fnn_workspace_free(ws);
+    ws->dropout_step = step;
 
     const size_t elem = net->dtype == FNN_FLOAT32 ? sizeof(float) : sizeof(double);
     ptrdiff_t act_width = 0;
@@ -94,6 +140,7 @@ fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_
 
 void fnn_workspace_free(fnn_workspace *ws)
 {
+    /* NOTE: this also resets dropout_step; reserve keeps it across a resize */
     fnn_aligned_free(ws->acts);
     fnn_aligned_free(ws->delta);
     fnn_aligned_free(ws->xbatch);

@@ -22,6 +22,47 @@ static int SFX(layer_act)(const fnn_net *net, int l)
     return l < net->n_layers - 1 ? net->activation[l] : FNN_ACT_IDENTITY;
 }
 
+/* Training-time dropout of a hidden layer's output A[n, m]: zero the
+ * dropped elements, scale the kept ones by 1 / (1 - rate). */
+static void SFX(dropout_forward)(REAL *A, ptrdiff_t n, ptrdiff_t m, double rate, uint64_t key)
+{
+    const REAL scale = (REAL)(1.0 / (1.0 - rate));
+    const int nt = fnn_threads_for((double)n * (double)m * 4.0);
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++)
+        for (ptrdiff_t j = 0; j < m; j++)
+            A[i * m + j] = dropout_keep(key, (uint64_t)(i * m + j), rate) ? A[i * m + j] * scale : 0;
+}
+
+/* Backward of dropout_forward with the same mask: dA of dropped elements
+ * becomes 0, kept ones are scaled by 1 / (1 - rate), and A is scaled back
+ * to the activation's own output for the derivative that follows. */
+static void SFX(dropout_backward)(REAL *dA, REAL *A, ptrdiff_t n, ptrdiff_t m, double rate,
+                                  uint64_t key)
+{
+    const REAL scale = (REAL)(1.0 / (1.0 - rate)), unscale = (REAL)(1.0 - rate);
+    const int nt = fnn_threads_for((double)n * (double)m * 4.0);
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        for (ptrdiff_t j = 0; j < m; j++) {
+            const ptrdiff_t e = i * m + j;
+            if (dropout_keep(key, (uint64_t)e, rate)) {
+                dA[e] *= scale;
+                A[e] *= unscale;
+            } else {
+                dA[e] = 0;
+            }
+        }
+    }
+}
+
+static int SFX(has_dropout)(const fnn_net *net, int l)
+{
+    return net->dropout && l < net->n_layers - 1 && net->dropout[l] > 0;
+}
+
 static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *params,
                              const REAL *X, ptrdiff_t n, ptrdiff_t ldx)
 {
@@ -32,6 +73,9 @@ static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *
         REAL *out = SFX(layer_out)(net, ws, l);
         SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
         SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], SFX(layer_act)(net, l));
+        if (SFX(has_dropout)(net, l))
+            SFX(dropout_forward)(out, n, M, net->dropout[l],
+                                 dropout_key(net->dropout_seed, ws->dropout_step, l));
         in = out;
         ld_in = M;
     }
@@ -87,6 +131,9 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
         /* dA_in = dZ W^T, then dZ_in = dA_in * act'(Z_in) */
         if (l > 0) {
             SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
+            if (SFX(has_dropout)(net, l - 1))
+                SFX(dropout_backward)(delta[1 - cur], (REAL *)A_in, n, K, net->dropout[l - 1],
+                                      dropout_key(net->dropout_seed, ws->dropout_step, l - 1));
             SFX(fnn_act_backward)(delta[1 - cur], n, K, K, A_in, net->activation[l - 1]);
             cur = 1 - cur;
         }
@@ -134,6 +181,7 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
         if (!isfinite(loss))
             return FNN_ENONFINITE;
         SFX(fnn_optimizer_step)(opt, params, state1, state2, grads, net->n_params);
+        ws->dropout_step++;
         *loss_sum += loss * (double)rows;
     }
     return FNN_OK;

@@ -9,7 +9,7 @@ Python API builds on these; tests also call them directly.
 import numpy as np
 
 cimport numpy as cnp
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 cnp.import_array()
 
@@ -90,6 +90,9 @@ cdef extern from "fastnn.h" nogil:
 
     ctypedef struct fnn_workspace:
         ptrdiff_t rows
+        uint64_t dropout_step
+
+    fnn_status fnn_net_set_dropout(fnn_net *net, const double *rates, uint64_t seed)
 
     fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
                             int output, int dtype)
@@ -526,11 +529,14 @@ cdef class Network:
     cdef readonly tuple activations
     cdef readonly str output
     cdef readonly object dtype
+    cdef readonly object dropout
+    cdef readonly uint64_t dropout_seed
 
     def __cinit__(self):
         pass
 
-    def __init__(self, sizes, activations, str output, dtype):
+    def __init__(self, sizes, activations, str output, dtype, dropout=None,
+                 dropout_seed=0):
         sizes = tuple(int(s) for s in sizes)
         activations = tuple(activations)
         if len(sizes) < 2:
@@ -560,13 +566,45 @@ cdef class Network:
         self.activations = activations
         self.output = output
         self.dtype = dtype
+        self._set_dropout(dropout, int(dropout_seed))
+
+    cdef _set_dropout(self, dropout, uint64_t seed):
+        """Store the hidden layers' dropout rates (None: no dropout)."""
+        cdef double[:] rates
+        n_hidden = len(self.sizes) - 2
+        if dropout is None or n_hidden == 0:
+            self.dropout = None
+            fnn_net_set_dropout(&self.net, NULL, seed)
+            return
+        values = tuple(float(r) for r in dropout)
+        if len(values) != n_hidden:
+            raise ValueError("expected %d dropout rates (one per hidden layer), got %d"
+                             % (n_hidden, len(values)))
+        for r in values:
+            if not 0 <= r < 1:
+                raise ValueError("dropout rates must be in [0, 1), got %r" % (r,))
+        rates = np.array(values, dtype=np.float64)
+        if fnn_net_set_dropout(&self.net, &rates[0], seed) != FNN_OK:
+            raise MemoryError("could not store the dropout rates")
+        self.dropout = values
+        self.dropout_seed = seed
+
+    @property
+    def dropout_step(self):
+        """Counter that selects the dropout masks; each trained batch adds 1."""
+        return self.ws.dropout_step
+
+    @dropout_step.setter
+    def dropout_step(self, uint64_t value):
+        self.ws.dropout_step = value
 
     def __dealloc__(self):
         fnn_workspace_free(&self.ws)
         fnn_net_free(&self.net)
 
     def __reduce__(self):
-        return (Network, (self.sizes, self.activations, self.output, self.dtype))
+        return (Network, (self.sizes, self.activations, self.output, self.dtype, self.dropout,
+                          self.dropout_seed))
 
     @property
     def n_params(self):

@@ -9,7 +9,7 @@ import numpy as np
 from . import _core, _io
 from ._base import ParamsMixin, available_if
 from ._config import get_num_threads, set_num_threads
-from ._network import MLP
+from ._network import MLP, _check_dropout
 from ._progress import EpochReporter
 from ._validation import (
     ConvergenceWarning,
@@ -102,7 +102,8 @@ class _BaseMLP(ParamsMixin):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None):
+                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None,
+                 dropout=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -130,6 +131,7 @@ class _BaseMLP(ParamsMixin):
         self.n_threads = n_threads
         self.callbacks = callbacks
         self.scoring = scoring
+        self.dropout = dropout
 
     # ---- parameter checks ------------------------------------------------------
 
@@ -191,6 +193,16 @@ class _BaseMLP(ParamsMixin):
             check_int(self.n_threads, "n_threads", low=1)
         if self.scoring is not None:
             check_choice(self.scoring, "scoring", self._scorings)
+        if self.dropout is not None:
+            try:
+                rates = _check_dropout(self.dropout, len(hidden))
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(str(exc)) from None
+            if rates is not None and self.solver == "lbfgs":
+                raise InvalidParameterError(
+                    "dropout=%r applies to solver='adam' or 'sgd', not 'lbfgs', which needs "
+                    "the same loss at every evaluation" % (self.dropout,)
+                )
         if self.callbacks is not None:
             callbacks = list(self.callbacks) if isinstance(self.callbacks, (list, tuple)) else None
             if callbacks is None or not all(callable(c) for c in callbacks):
@@ -270,7 +282,7 @@ class _BaseMLP(ParamsMixin):
             rng = check_random_state(self.random_state)
             self._mlp = MLP([X.shape[1], *hidden, Y.shape[1]], self.activation,
                             self._output_head(Y), dtype=X.dtype, random_state=rng,
-                            init="sklearn")
+                            init="sklearn", dropout=self.dropout)
             self._reset_fit_state()
         self.n_features_in_ = X.shape[1]
         dtype = self._mlp.dtype
@@ -790,6 +802,11 @@ class MLPClassifier(_BaseMLP):
         "roc_auc" (one-vs-rest macro when multiclass), "neg_log_loss";
         the regressor takes "r2", "neg_mean_squared_error",
         "neg_mean_absolute_error" or "loss".
+    dropout : float, list of float or None, default=None
+        Not in scikit-learn. Inverted dropout of the hidden layers while
+        training with "adam" or "sgd": the share of each hidden layer's
+        outputs zeroed per batch (one rate, or one per hidden layer), in
+        [0, 1). Prediction never drops.
     class_weight : dict, "balanced" or None, default=None
         Not in scikit-learn. Weight of each class in the loss, multiplied
         into ``sample_weight``: a dict maps labels to weights (unlisted
@@ -856,7 +873,7 @@ class MLPClassifier(_BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  weight_decay=0.0, n_threads=None, callbacks=None, scoring=None,
-                 class_weight=None):
+                 dropout=None, class_weight=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -866,7 +883,7 @@ class MLPClassifier(_BaseMLP):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             weight_decay=weight_decay, n_threads=n_threads, callbacks=callbacks,
-            scoring=scoring,
+            scoring=scoring, dropout=dropout,
         )
         self.class_weight = class_weight
 
@@ -1171,7 +1188,8 @@ class MLPRegressor(_BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None):
+                 weight_decay=0.0, n_threads=None, callbacks=None, scoring=None,
+                 dropout=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -1181,7 +1199,7 @@ class MLPRegressor(_BaseMLP):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             weight_decay=weight_decay, n_threads=n_threads, callbacks=callbacks,
-            scoring=scoring,
+            scoring=scoring, dropout=dropout,
         )
         self.loss = loss
 

@@ -51,6 +51,11 @@ class MLP:
         Weight initialization. "auto" uses He uniform (He et al., 2015) before
         relu and Glorot uniform (Glorot and Bengio, 2010) elsewhere, with zero
         biases; "sklearn" draws weights and biases like scikit-learn's MLP.
+    dropout : float, sequence of float or None, default=None
+        Inverted dropout of the hidden layers during training: the share
+        of each layer's outputs set to zero (one rate for all hidden
+        layers, or one per layer), the rest scaled by 1 / (1 - rate).
+        Prediction never drops. The masks are drawn from random_state.
 
     Attributes
     ----------
@@ -74,7 +79,7 @@ class MLP:
     """
 
     def __init__(self, layer_sizes, activation="relu", output="softmax", dtype="float32",
-                 random_state=None, init="auto"):
+                 random_state=None, init="auto", dropout=None):
         sizes = _check_layer_sizes(layer_sizes)
         n_hidden = len(sizes) - 2
         if isinstance(activation, str):
@@ -99,11 +104,13 @@ class MLP:
                 raise ValueError("dtype must be 'float32' or 'float64', got %r" % (dtype,))
         self.init = check_choice(init, "init", INITS)
 
-        self.network = _core.Network(sizes, activations, output, np.dtype(dtype))
+        rates = _check_dropout(dropout, n_hidden)
+        self._rng = np.random.default_rng(random_state)
+        seed = int(self._rng.integers(2**63)) if rates is not None else 0
+        self.network = _core.Network(sizes, activations, output, np.dtype(dtype), rates, seed)
         self.dtype = np.dtype(dtype)
         self.params = np.zeros(self.network.n_params, dtype=self.dtype)
         self.grads = np.zeros_like(self.params)
-        self._rng = np.random.default_rng(random_state)
         self.optimizer = None
         self._state = None
         self.history = {}
@@ -450,6 +457,7 @@ class MLP:
             "output": self.output,
             "dtype": self.dtype.name,
             "init": self.init,
+            "dropout": list(self.network.dropout) if self.network.dropout else None,
         }
 
     def save(self, path, metadata=None):
@@ -467,7 +475,7 @@ class MLP:
     def _from_description(cls, desc, tensors, path):
         try:
             net = cls(desc["layer_sizes"], desc["activations"] or "relu", desc["output"],
-                      desc["dtype"], init=desc.get("init", "auto"))
+                      desc["dtype"], init=desc.get("init", "auto"), dropout=desc.get("dropout"))
         except (KeyError, TypeError, ValueError) as exc:
             raise _io.ModelFileError("%s has an invalid network description: %s" % (path, exc))
         for l, (W, b) in enumerate(zip(net.coefs, net.intercepts)):
@@ -531,3 +539,30 @@ def _check_layer_sizes(layer_sizes):
     for i, size in enumerate(sizes):
         check_int(size, "layer_sizes[%d]" % i, low=1)
     return [int(s) for s in sizes]
+
+
+def _check_dropout(dropout, n_hidden):
+    """Return one dropout rate per hidden layer as a tuple, or None for no dropout."""
+    if dropout is None:
+        return None
+    if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(dropout, bool):
+        rates = (float(dropout),) * n_hidden
+    else:
+        try:
+            rates = tuple(float(r) for r in dropout)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "dropout must be a rate in [0, 1) or a list with one per hidden layer, got %r"
+                % (dropout,)
+            ) from None
+        if len(rates) != n_hidden:
+            raise ValueError(
+                "dropout lists %d rates but the network has %d hidden layer(s); give one per "
+                "hidden layer or a single rate" % (len(rates), n_hidden)
+            )
+    for rate in rates:
+        if not 0 <= rate < 1:
+            raise ValueError("dropout rates must be in [0, 1), got %r" % (rate,))
+    if not any(rates):
+        return None
+    return rates

@@ -213,3 +213,60 @@ def test_scoring_invalid_for_regressor():
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(ValueError, match=r"scoring must be one of 'r2', .* got 'roc_auc'"):
         MLPRegressor(scoring="roc_auc").fit(X, X[:, 0])
+
+
+def test_dropout_trains_and_predicts_deterministically():
+    X, y = _imbalanced(n_rows=400)
+    clf = _fit(X, y, hidden_layer_sizes=(32, 16), dropout=[0.2, 0.4], max_iter=40,
+               shuffle=True)
+    again = _fit(X, y, hidden_layer_sizes=(32, 16), dropout=[0.2, 0.4], max_iter=40,
+                 shuffle=True)
+    assert np.array_equal(clf._mlp.params, again._mlp.params)
+    assert np.array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert clf.score(X, y) > 0.8
+
+
+def test_dropout_changes_training():
+    X, y = _imbalanced()
+    plain = _fit(X, y, max_iter=10)
+    dropped = _fit(X, y, max_iter=10, dropout=0.5)
+    assert not np.array_equal(plain._mlp.params, dropped._mlp.params)
+
+
+def test_dropout_zero_is_plain():
+    X, y = _imbalanced()
+    assert np.array_equal(_fit(X, y, dropout=0.0)._mlp.params, _fit(X, y)._mlp.params)
+
+
+def test_dropout_thread_invariant():
+    X, y = _imbalanced(n_rows=2000)
+    options = dict(hidden_layer_sizes=(64,), batch_size=500, dropout=0.3)
+    one = _fit(X, y, n_threads=1, **options)
+    two = _fit(X, y, n_threads=2, **options)
+    assert np.array_equal(one._mlp.params, two._mlp.params)
+
+
+@pytest.mark.parametrize("dropout, message", [
+    (1.0, r"dropout rates must be in \[0, 1\), got 1.0"),
+    ([0.1, 0.2], r"dropout lists 2 rates but the network has 1 hidden layer"),
+    ("high", r"dropout must be a rate in \[0, 1\) or a list"),
+])
+def test_dropout_invalid(dropout, message):
+    X, y = _imbalanced()
+    with pytest.raises(ValueError, match=message):
+        _fit(X, y, dropout=dropout)
+
+
+def test_dropout_lbfgs_rejected():
+    X, y = _imbalanced()
+    with pytest.raises(ValueError, match="dropout=0.2 applies to solver='adam' or 'sgd'"):
+        _fit(X, y, solver="lbfgs", dropout=0.2)
+
+
+def test_dropout_kept_in_model_file(tmp_path):
+    X, y = _imbalanced()
+    clf = _fit(X, y, dropout=0.25)
+    clf.save(tmp_path / "model.bin")
+    loaded = fastnn.load(tmp_path / "model.bin")
+    assert loaded._mlp.network.dropout == (0.25,)
+    assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))

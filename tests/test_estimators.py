@@ -274,9 +274,9 @@ def test_repr_shows_changed_params():
 
 EXTRA_DEFAULTS = {
     "MLPClassifier": {"weight_decay": 0.0, "n_threads": None, "callbacks": None,
-                      "scoring": None, "class_weight": None},
+                      "scoring": None, "dropout": None, "class_weight": None},
     "MLPRegressor": {"weight_decay": 0.0, "n_threads": None, "callbacks": None,
-                     "scoring": None},
+                     "scoring": None, "dropout": None},
 }
 
 

@@ -252,3 +252,78 @@ def test_forward_backward_fewer_rows_after_more(rng):
 
     assert loss_after == loss_fresh
     np.testing.assert_array_equal(grads_after, grads_fresh)
+
+
+# ---- dropout ------------------------------------------------------------------
+
+
+def make_dropout_network(activations=("tanh", "logistic"), rates=(0.3, 0.5)):
+    return _core.Network(SIZES, activations, "softmax", np.float64, dropout=rates,
+                         dropout_seed=7)
+
+
+@pytest.mark.parametrize("activations", [("tanh", "logistic"), ("elu", "identity")])
+def test_gradient_fd_with_dropout(rng, activations):
+    # The mask depends on (seed, dropout_step, layer, row, column) only, so
+    # every evaluation at one step sees the same mask and the loss is smooth.
+    _, params, X, Y = make_problem(rng, activations, "softmax")
+    network = make_dropout_network(activations)
+    network.dropout_step = 5
+    grads = np.full_like(params, np.nan)
+    network.forward_backward(params, grads, X, Y, None, 0.1)
+    numeric = numeric_gradient(network, params, X, Y, None, 0.1)
+    assert_gradient_matches(network, grads, numeric, "dropout %s" % (activations,))
+
+
+def test_dropout_changes_loss_by_step(rng):
+    _, params, X, Y = make_problem(rng, ("tanh", "logistic"), "softmax")
+    network = make_dropout_network()
+    grads = np.empty_like(params)
+    network.dropout_step = 0
+    first = network.forward_backward(params, grads, X, Y)
+    again = network.forward_backward(params, grads, X, Y)
+    network.dropout_step = 1
+    other = network.forward_backward(params, grads, X, Y)
+    assert first == again
+    assert first != other
+
+
+def test_dropout_zero_rates_match_plain(rng):
+    plain, params, X, Y = make_problem(rng, ("tanh", "logistic"), "softmax")
+    zero = make_dropout_network(rates=(0.0, 0.0))
+    grads_plain, grads_zero = np.empty_like(params), np.empty_like(params)
+    assert plain.forward_backward(params, grads_plain, X, Y) == zero.forward_backward(
+        params, grads_zero, X, Y)
+    assert np.array_equal(grads_plain, grads_zero)
+
+
+def test_dropout_not_in_prediction(rng):
+    plain, params, X, _ = make_problem(rng, ("tanh", "logistic"), "softmax")
+    dropped = make_dropout_network()
+    assert np.array_equal(plain.predict(params, X), dropped.predict(params, X))
+
+
+def test_dropout_drops_expected_share():
+    # One hidden layer with identity activation and weights 1: each output
+    # of the network sums the kept hidden units, each scaled by 1/(1 - p).
+    n_rows, width, rate = 400, 500, 0.3
+    network = _core.Network((1, width, 1), ("identity",), "identity", np.float64,
+                            dropout=(rate,), dropout_seed=3)
+    params = np.zeros(network.n_params)
+    (w0, b0), (w1, b1) = network.offsets()
+    params[w0:w0 + width] = 1.0
+    params[w1:w1 + width] = 1.0
+    X = np.ones((n_rows, 1))
+    Y = np.zeros((n_rows, 1))
+    grads = np.empty_like(params)
+    loss = network.forward_backward(params, grads, X, Y)
+    # loss = mean over rows of 0.5 * (kept * scale)^2; recover the kept count
+    kept_share = np.sqrt(2 * loss) * (1 - rate) / width
+    assert abs(kept_share - (1 - rate)) < 0.01
+
+
+def test_dropout_invalid_rates():
+    with pytest.raises(ValueError, match=r"dropout rates must be in \[0, 1\), got 1.0"):
+        _core.Network(SIZES, ("tanh", "tanh"), "softmax", np.float64, dropout=(0.2, 1.0))
+    with pytest.raises(ValueError, match="expected 2 dropout rates"):
+        _core.Network(SIZES, ("tanh", "tanh"), "softmax", np.float64, dropout=(0.2,))
