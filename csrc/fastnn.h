@@ -38,8 +38,7 @@ typedef enum {
     FNN_ACT_RELU = 3,
     FNN_ACT_LEAKY_RELU = 4, /* z for z >= 0, else 0.01 z */
     FNN_ACT_ELU = 5,        /* z for z >= 0, else e^z - 1 */
-    /* TODO: GELU; its derivative needs the pre-activation, which the
-     * workspace does not keep yet (only the outputs A). */
+    FNN_ACT_GELU = 6,       /* z Phi(z), Phi the standard normal CDF (exact, with erfc) */
     FNN_ACT_COUNT
 } fnn_activation;
 
@@ -104,6 +103,10 @@ void fnn_bias_act_f64(double *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const 
 /* dZ[N,M] *= act'(.) where A = act(Z) is the stored activation output. */
 void fnn_act_backward_f32(float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const float *A, int act);
 void fnn_act_backward_f64(double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const double *A, int act);
+/* dZ[N,M] *= gelu'(Z) = Phi(Z) + Z phi(Z): GELU's derivative needs the
+ * pre-activation Z itself, which the network keeps for GELU layers. */
+void fnn_gelu_backward_f32(float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const float *Z);
+void fnn_gelu_backward_f64(double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const double *Z);
 /* P[N,M] := head(Z) (softmax per row, logistic or identity per element). */
 void fnn_output_f32(float *P, const float *Z, ptrdiff_t n, ptrdiff_t m, int out);
 void fnn_output_f64(double *P, const double *Z, ptrdiff_t n, ptrdiff_t m, int out);
@@ -169,6 +172,7 @@ typedef struct {
 typedef struct {
     ptrdiff_t rows;
     void *acts;     /* layer outputs: hidden activations, then logits */
+    void *pre;      /* pre-activations Z of the hidden layers, as acts; only with GELU */
     void *delta;    /* 2 x rows x max_width: dLoss/dZ, ping-pong */
     void *xbatch;   /* rows x sizes[0]: gathered inputs */
     void *ybatch;   /* rows x sizes[L]: gathered targets */

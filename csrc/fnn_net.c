@@ -126,6 +126,16 @@ fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_
     for (int l = 1; l <= net->n_layers; l++)
         act_width += net->sizes[l];
     ws->acts = fnn_aligned_alloc((size_t)(rows * act_width) * elem);
+    for (int l = 0; l < net->n_layers - 1; l++) {
+        if (net->activation[l] == FNN_ACT_GELU) {
+            ws->pre = fnn_aligned_alloc((size_t)(rows * act_width) * elem);
+            if (!ws->pre) {
+                fnn_workspace_free(ws);
+                return FNN_ENOMEM;
+            }
+            break;
+        }
+    }
     ws->delta = fnn_aligned_alloc((size_t)(2 * rows * net->max_width) * elem);
     ws->xbatch = fnn_aligned_alloc((size_t)(rows * net->sizes[0]) * elem);
     ws->ybatch = fnn_aligned_alloc((size_t)(rows * net->sizes[net->n_layers]) * elem);
@@ -142,6 +152,7 @@ void fnn_workspace_free(fnn_workspace *ws)
 {
     /* NOTE: this also resets dropout_step; reserve keeps it across a resize */
     fnn_aligned_free(ws->acts);
+    fnn_aligned_free(ws->pre);
     fnn_aligned_free(ws->delta);
     fnn_aligned_free(ws->xbatch);
     fnn_aligned_free(ws->ybatch);

@@ -72,7 +72,16 @@ static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         REAL *out = SFX(layer_out)(net, ws, l);
         SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
-        SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], SFX(layer_act)(net, l));
+        const int act = SFX(layer_act)(net, l);
+        if (act == FNN_ACT_GELU) {
+            /* keep Z = A_{l-1} W_l + b_l for GELU's derivative */
+            REAL *pre = (REAL *)ws->pre + (out - (REAL *)ws->acts);
+            SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], FNN_ACT_IDENTITY);
+            memcpy(pre, out, (size_t)(n * M) * sizeof(REAL));
+            SFX(fnn_bias_act)(out, n, M, M, NULL, act);
+        } else {
+            SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], act);
+        }
         if (SFX(has_dropout)(net, l))
             SFX(dropout_forward)(out, n, M, net->dropout[l],
                                  dropout_key(net->dropout_seed, ws->dropout_step, l));
@@ -134,7 +143,12 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
             if (SFX(has_dropout)(net, l - 1))
                 SFX(dropout_backward)(delta[1 - cur], (REAL *)A_in, n, K, net->dropout[l - 1],
                                       dropout_key(net->dropout_seed, ws->dropout_step, l - 1));
-            SFX(fnn_act_backward)(delta[1 - cur], n, K, K, A_in, net->activation[l - 1]);
+            if (net->activation[l - 1] == FNN_ACT_GELU) {
+                const REAL *pre = (const REAL *)ws->pre + (A_in - (const REAL *)ws->acts);
+                SFX(fnn_gelu_backward)(delta[1 - cur], n, K, K, pre);
+            } else {
+                SFX(fnn_act_backward)(delta[1 - cur], n, K, K, A_in, net->activation[l - 1]);
+            }
             cur = 1 - cur;
         }
     }

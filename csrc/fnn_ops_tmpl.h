@@ -29,6 +29,12 @@ static inline REAL SFX(activate)(REAL z, int act)
         return z < 0 ? (REAL)0.01 * z : z;
     case FNN_ACT_ELU:
         return z < 0 ? EXPM1(z) : z;
+    case FNN_ACT_GELU:
+        /* Phi(z) = erfc(-z / sqrt 2) / 2 keeps its precision for z << 0;
+         * double precision keeps the rounding of -z / sqrt 2 out of the tail */
+        if (z < -40) /* the value is below 1e-300 there, and -inf * 0 would be NaN */
+            return (REAL)-0.0;
+        return (REAL)(0.5 * (double)z * erfc(-(double)z / 1.41421356237309504880));
     default:
         return z;
     }
@@ -38,7 +44,7 @@ static inline REAL SFX(activate)(REAL z, int act)
  * vectorised float kernels cost a few, libm's scalar calls about 20. */
 static double SFX(act_cost)(int act)
 {
-    if (act == FNN_ACT_ELU)
+    if (act == FNN_ACT_ELU || act == FNN_ACT_GELU)
         return 20.0;
     if (act != FNN_ACT_LOGISTIC && act != FNN_ACT_TANH)
         return 1.0;
@@ -112,6 +118,27 @@ void SFX(fnn_act_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, con
             for (ptrdiff_t j = 0; j < m; j++)
                 d[j] = a[j] > 0 ? d[j] : (a[j] + 1) * d[j];
             break;
+        }
+    }
+}
+
+void SFX(fnn_gelu_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const REAL *Z)
+{
+    const int nt = fnn_threads_for((double)n * (double)m * 20.0);
+    fnn_note_parallel(nt);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        REAL *d = dZ + i * ld;
+        const REAL *z = Z + i * ld;
+        for (ptrdiff_t j = 0; j < m; j++) {
+            const double zj = z[j];
+            if (zj < -40) { /* gelu' is below 1e-300 there; -inf * 0 would be NaN */
+                d[j] = 0;
+                continue;
+            }
+            const double cdf = 0.5 * erfc(-zj / 1.41421356237309504880);
+            const double pdf = 0.39894228040143267794 * exp(-0.5 * zj * zj);
+            d[j] = (REAL)((double)d[j] * (cdf + zj * pdf));
         }
     }
 }

@@ -23,7 +23,7 @@ cdef extern from "fastnn.h" nogil:
     int FNN_FLOAT32
     int FNN_FLOAT64
     int FNN_ACT_IDENTITY, FNN_ACT_LOGISTIC, FNN_ACT_TANH, FNN_ACT_RELU, FNN_ACT_LEAKY_RELU
-    int FNN_ACT_ELU
+    int FNN_ACT_ELU, FNN_ACT_GELU
     int FNN_OUT_IDENTITY, FNN_OUT_LOGISTIC, FNN_OUT_SOFTMAX, FNN_OUT_EXP
     int FNN_OPT_SGD, FNN_OPT_ADAM
 
@@ -88,6 +88,9 @@ cdef extern from "fastnn.h" nogil:
         ptrdiff_t n_params
         int max_width
 
+    void fnn_gelu_backward_f32(float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const float *Z)
+    void fnn_gelu_backward_f64(double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const double *Z)
+
     ctypedef struct fnn_workspace:
         ptrdiff_t rows
         uint64_t dropout_step
@@ -122,6 +125,7 @@ ACTIVATIONS = {
     "relu": FNN_ACT_RELU,
     "leaky_relu": FNN_ACT_LEAKY_RELU,
     "elu": FNN_ACT_ELU,
+    "gelu": FNN_ACT_GELU,
 }
 OUTPUTS = {
     "identity": FNN_OUT_IDENTITY,
@@ -334,8 +338,11 @@ def act_backward(cnp.ndarray dZ, cnp.ndarray A, str activation):
     if dZ.ndim != 2:
         raise ValueError("dZ must be 2-D, got shape %s" % (np.shape(dZ),))
     _require(dZ, "dZ", dt, np.shape(dZ))
-    _require(A, "A", dt, np.shape(dZ))
+    _require(A, "A", dt, np.shape(dZ), False)
     cdef int act = _activation_code(activation)
+    if act == FNN_ACT_GELU:
+        raise ValueError("gelu's derivative needs the pre-activation Z, not its output; "
+                         "use gelu_backward(dZ, Z)")
     cdef ptrdiff_t n = dZ.shape[0], m = dZ.shape[1]
     cdef void *pd = cnp.PyArray_DATA(dZ)
     cdef void *pa = cnp.PyArray_DATA(A)
@@ -344,6 +351,24 @@ def act_backward(cnp.ndarray dZ, cnp.ndarray A, str activation):
             fnn_act_backward_f32(<float *>pd, n, m, m, <float *>pa, act)
         else:
             fnn_act_backward_f64(<double *>pd, n, m, m, <double *>pa, act)
+    return dZ
+
+
+def gelu_backward(cnp.ndarray dZ, cnp.ndarray Z):
+    """Multiply dZ in place by gelu'(Z) = Phi(Z) + Z phi(Z)."""
+    cdef int dt = _dtype_code(dZ, "dZ")
+    if dZ.ndim != 2:
+        raise ValueError("dZ must be 2-D, got shape %s" % (np.shape(dZ),))
+    _require(dZ, "dZ", dt, np.shape(dZ))
+    _require(Z, "Z", dt, np.shape(dZ), False)
+    cdef ptrdiff_t n = dZ.shape[0], m = dZ.shape[1]
+    cdef void *pd = cnp.PyArray_DATA(dZ)
+    cdef void *pz = cnp.PyArray_DATA(Z)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            fnn_gelu_backward_f32(<float *>pd, n, m, m, <float *>pz)
+        else:
+            fnn_gelu_backward_f64(<double *>pd, n, m, m, <double *>pz)
     return dZ
 
 

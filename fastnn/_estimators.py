@@ -31,7 +31,7 @@ from ._validation import (
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
 
 
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu")
 
 
 class _thread_count:
@@ -727,8 +727,9 @@ class MLPClassifier(_BaseMLP):
         Width of each hidden layer; an empty tuple gives no hidden layer.
     activation : str or list of str, default="relu"
         Activation of the hidden layers: "identity", "logistic", "tanh",
-        "relu", or beyond scikit-learn "leaky_relu" (slope 0.01 below zero)
-        and "elu" (e^z - 1 below zero); a list gives one per hidden layer.
+        "relu", or beyond scikit-learn "leaky_relu" (slope 0.01 below zero),
+        "elu" (e^z - 1 below zero) and "gelu" (z times the standard normal
+        CDF of z); a list gives one per hidden layer.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "lbfgs" runs SciPy's L-BFGS-B on the full-batch loss (SciPy is
         imported only then).

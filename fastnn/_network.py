@@ -36,7 +36,8 @@ class MLP:
         64 features, one hidden layer of 128 units, 10 outputs.
     activation : str or sequence of str, default="relu"
         Hidden-layer activation: "identity", "logistic", "tanh", "relu",
-        "leaky_relu" (slope 0.01 below zero) or "elu" (e^z - 1 below zero);
+        "leaky_relu" (slope 0.01 below zero), "elu" (e^z - 1 below zero) or
+        "gelu" (z times the standard normal CDF of z, computed with erf);
         a sequence gives one per hidden layer.
     output : {"softmax", "logistic", "identity", "exp"}, default="softmax"
         Output head, which also fixes the loss: softmax cross-entropy

@@ -1,12 +1,16 @@
 """Elementwise kernels against NumPy float64 formulas: bias + activation, its
 derivative, the output heads and column sums, including extreme inputs."""
 
+import math
+
 import numpy as np
 import pytest
 
 from fastnn import _core
 
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu")
+# gelu's derivative needs the pre-activation; the others use the output
+OUTPUT_DIFFERENTIABLE = ACTIVATIONS[:-1]
 # 1 x 1, a small block, and one large enough for bias_act with logistic or tanh
 # to run on several threads.
 SHAPES = [(1, 1), (37, 70), (300, 80)]
@@ -34,7 +38,16 @@ def activation_ref(z, activation):
     if activation == "elu":
         with np.errstate(over="ignore"):
             return np.where(z < 0, np.expm1(np.minimum(z, 0.0)), z)
+    if activation == "gelu":
+        # the limit at -inf is 0 (the product -inf * 0 would be NaN)
+        with np.errstate(invalid="ignore"):
+            return np.where(z < -40, -0.0, 0.5 * z * erfc_ref(-z / np.sqrt(2.0)))
     return z.copy()
+
+
+def erfc_ref(x):
+    """erfc elementwise in float64 via math.erfc (NumPy has none)."""
+    return np.vectorize(math.erfc, otypes=[np.float64])(x)
 
 
 def derivative_from_output(a, activation):
@@ -168,7 +181,7 @@ def test_bias_act_bad_arguments():
 # ---- act_backward ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("activation", OUTPUT_DIFFERENTIABLE)
 def test_act_backward_formula(float_dtype, rng, activation):
     for shape in SHAPES:
         Z = (2.0 * rng.standard_normal(shape)).astype(float_dtype)
@@ -216,7 +229,19 @@ def test_act_backward_bad_arguments():
     with pytest.raises(TypeError):
         _core.act_backward(np.zeros((3, 4)), np.zeros((3, 4), dtype=np.float32), "tanh")
     with pytest.raises(ValueError, match="activation"):
+        _core.act_backward(np.zeros((3, 4)), np.zeros((3, 4)), "swish")
+    with pytest.raises(ValueError, match="gelu's derivative needs the pre-activation Z"):
         _core.act_backward(np.zeros((3, 4)), np.zeros((3, 4)), "gelu")
+
+
+def test_gelu_backward_formula(float_dtype, rng):
+    Z = (3.0 * rng.standard_normal((17, 33))).astype(float_dtype)
+    dZ = rng.standard_normal(Z.shape).astype(float_dtype)
+    z = Z.astype(np.float64)
+    derivative = 0.5 * erfc_ref(-z / np.sqrt(2.0)) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+    expected = dZ.astype(np.float64) * derivative
+    tol = 1e-5 if float_dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(_core.gelu_backward(dZ, Z), expected, rtol=tol, atol=tol)
 
 
 # ---- output heads ---------------------------------------------------------------

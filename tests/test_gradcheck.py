@@ -6,6 +6,8 @@ central difference of the returned loss with the gradient that
 forward_backward wrote. A NumPy forward pass checks the loss value itself.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from fastnn import _core
 
 SIZES = [5, 7, 6, 3]
 N_ROWS = 8
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu")
 OUTPUTS = ("softmax", "logistic", "identity", "exp")
 EPS = 1e-6
 # A relu pre-activation closer than this to 0 could cross the kink when a
@@ -33,6 +35,8 @@ def activation_ref(z, activation):
         return np.where(z < 0, 0.01 * z, z)
     if activation == "elu":
         return np.where(z < 0, np.expm1(np.minimum(z, 0.0)), z)
+    if activation == "gelu":
+        return 0.5 * z * np.vectorize(math.erfc, otypes=[np.float64])(-z / np.sqrt(2.0))
     return z
 
 

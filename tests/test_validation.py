@@ -150,8 +150,9 @@ def test_predict_feature_count(fitted, model, method):
 
 # (parameters, exception type, message pattern), checked for both estimators
 ESTIMATOR_PARAM_CASES = [
-    ({"activation": "gelu"}, ValueError,
-     r"activation must be one of 'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', got 'gelu'"),
+    ({"activation": "swish"}, ValueError,
+     r"activation must be one of 'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', "
+     r"'gelu', got 'swish'"),
     ({"solver": "rmsprop"}, ValueError,
      r"solver must be one of 'lbfgs', 'sgd', 'adam', got 'rmsprop'"),
     ({"learning_rate": "fast"}, ValueError, r"learning_rate must be one of .*got 'fast'"),
@@ -289,7 +290,7 @@ MLP_INIT_CASES = [
     ({"layer_sizes": [3]}, ValueError,
      r"layer_sizes needs at least the input and output widths, got \[3\]"),
     ({"layer_sizes": 3}, TypeError, r"layer_sizes must be a sequence of ints .*got 3"),
-    ({"activation": "gelu"}, ValueError, r"activation must be one of .*got 'gelu'"),
+    ({"activation": "swish"}, ValueError, r"activation must be one of .*got 'swish'"),
     ({"activation": ["relu", "tanh"]}, ValueError,
      r"activation lists 2 entries but the network has 1 hidden layer\(s\)"),
     ({"output": "sigmoid"}, ValueError,
