@@ -535,7 +535,7 @@ class _BaseMLP(ParamsMixin):
     def _run_callbacks(self, metrics):
         """Call each callback with (self, info); return True if one returned True.
 
-        info holds "epoch" and the epoch's metrics: "loss", and with early
+        info contains "epoch" and the epoch's metrics: "loss", and with early
         stopping "val_loss" and "val_score".
         """
         if not self.callbacks:
@@ -792,7 +792,7 @@ class MLPClassifier(_BaseMLP):
         ``fastnn.set_num_threads``). The results do not depend on it.
     callbacks : list of callables or None, default=None
         Not in scikit-learn. Each is called after every epoch of "adam" and
-        "sgd" as ``callback(estimator, info)``, where info holds "epoch",
+        "sgd" as ``callback(estimator, info)``, where info contains "epoch",
         "loss" and, with early stopping, "val_loss" and "val_score". A
         callback that returns True stops training after that epoch.
     scoring : str or None, default=None
@@ -958,12 +958,12 @@ class MLPClassifier(_BaseMLP):
             if not np.array_equal(arr, np.round(arr)):
                 example = arr[arr != np.round(arr)][0].item()
                 raise ValueError(
-                    "Unknown label type: continuous. y holds non-integer floats such as %r; "
+                    "Unknown label type: continuous. y contains non-integer floats such as %r; "
                     "use MLPRegressor for regression or pass class labels" % (example,)
                 )
         if mode is not None and self._multilabel:
             raise ValueError(
-                "y holds class labels, but the model was fitted on a multilabel indicator "
+                "y contains class labels, but the model was fitted on a multilabel indicator "
                 "matrix of %d columns; pass such a matrix or refit with warm_start=False"
                 % len(self.classes_)
             )
@@ -1285,7 +1285,7 @@ def estimator_from_document(document, tensors, path):
     classes = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
     cls = classes.get(document.get("estimator"))
     if cls is None:
-        raise _io.ModelFileError("%s holds an unknown estimator %r" % (path, document.get("estimator")))
+        raise _io.ModelFileError("%s contains an unknown estimator %r" % (path, document.get("estimator")))
     params = document.get("params", {})
     valid = set(cls._get_param_names())
     est = cls(**{k: v for k, v in params.items() if k in valid})

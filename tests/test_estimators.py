@@ -755,7 +755,7 @@ def test_partial_fit_multilabel():
     clf.partial_fit(X, Y)
     assert np.array_equal(clf.classes_, [0, 1])
     assert clf.predict(X).shape == (200, 2)
-    with pytest.raises(ValueError, match=r"y holds class labels, but the model was fitted on a "
+    with pytest.raises(ValueError, match=r"y contains class labels, but the model was fitted on a "
                                          r"multilabel indicator matrix of 2 columns"):
         clf.partial_fit(X, Y[:, 0])
 
@@ -776,7 +776,7 @@ def test_warm_start_labels_after_multilabel():
     X = rng.normal(size=(100, 4))
     Y = np.stack([X[:, 0] > 0, X[:, 1] > 0], axis=1).astype(int)
     clf = MLPClassifier((8,), warm_start=True, max_iter=2, random_state=0).fit(X, Y)
-    with pytest.raises(ValueError, match=r"y holds class labels, but the model was fitted on a "
+    with pytest.raises(ValueError, match=r"y contains class labels, but the model was fitted on a "
                                          r"multilabel indicator matrix"):
         clf.fit(X, Y[:, 0])
 
