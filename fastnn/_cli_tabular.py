@@ -52,6 +52,9 @@ def load_model(path):
         raise CommandError("model file not found: %s" % path)
     tensors, document = _io.read_model(path)
     kind = document.get("estimator")
+    # TODO: 'fastnn train --dataset' still saves an MLPClassifier with its
+    # scaling in the metadata; saving a TabularModel there would let
+    # evaluate and predict use it.
     if kind != "TabularModel":
         description = "a bare fastnn.MLP" if kind is None else "an %s" % kind
         hint = (" (written by 'fastnn train --dataset')"
