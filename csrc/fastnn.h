@@ -210,7 +210,7 @@ double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *param
                         const void *X, ptrdiff_t ldx, const void *Y, const void *w,
                         ptrdiff_t n, double alpha);
 /*
- * Train on the batches [first_batch, last_batch) of an epoch: batch b holds
+ * Train on the batches [first_batch, last_batch) of an epoch: batch b contains
  * rows order[b*batch_size ...] (order may be NULL for 0..n-1). Each batch
  * runs forward, backward and the optimizer step. Adds sum over batches of
  * loss * rows to *loss_sum. Stops with FNN_ENONFINITE at a non-finite loss.

@@ -17,7 +17,7 @@ void fnn_aligned_free(void *p);
 
 /* Per-thread scratch buffers that grow to the largest request and are
  * reused by later calls on the same thread (freed when the thread exits),
- * so steady-state kernels allocate nothing. A slot holds one buffer. */
+ * so steady-state kernels allocate nothing. Each slot is one buffer. */
 enum { FNN_SCRATCH_PACK_A, FNN_SCRATCH_PACK_B, FNN_SCRATCH_ROW, FNN_SCRATCH_PREDICT, FNN_SCRATCH_SLOTS };
 void *fnn_scratch(int slot, size_t bytes);
 

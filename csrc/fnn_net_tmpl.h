@@ -195,7 +195,7 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
         if (!isfinite(loss))
             return FNN_ENONFINITE;
         /* TODO: fuse the update into the backward pass's last touch of each
-         * gradient block; at batch 1 this separate pass is a third of a step. */
+         * gradient block. At batch 1 this separate pass is a third of a step. */
         SFX(fnn_optimizer_step)(opt, params, state1, state2, grads, net->n_params);
         ws->dropout_step++;
         *loss_sum += loss * (double)rows;

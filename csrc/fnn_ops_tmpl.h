@@ -248,7 +248,7 @@ double SFX(fnn_loss)(REAL *dZ, const REAL *Z, const REAL *Y, const REAL *w, ptrd
         return 0;
     }
 
-    /* dZ so far holds per-row gradients: scale row i by w_i / sum(w) */
+    /* dZ so far contains per-row gradients: scale row i by w_i / sum(w) */
     if (dZ) {
         for (ptrdiff_t i = 0; i < n; i++) {
             const REAL scale = (REAL)((w ? (double)w[i] : 1.0) / weight_sum);

@@ -2,8 +2,8 @@
  * Thread policy and fork safety.
  *
  * The Python layer decides the thread count once (argument, environment,
- * usable CPUs) and stores it here; every kernel asks fnn_threads_for() how
- * many threads its size deserves.
+ * usable CPUs) and stores it here. Every kernel calls fnn_threads_for() to
+ * get the number of threads its size deserves.
  *
  * GNU libgomp keeps its worker threads across fork(), but only the calling
  * thread exists in the child, so the child's first parallel region waits

@@ -892,7 +892,7 @@ class MLPClassifier(_BaseMLP):
         """Return the class_weight of each row's class, or None without class_weight.
 
         "balanced" gives class c the weight n_samples / (n_classes * n_c),
-        computed on the y of this fit; a dict maps labels to weights, and a
+        computed on the y of this fit. A dict maps labels to weights, and a
         label it does not list weighs 1.
         """
         if self.class_weight is None:

@@ -494,7 +494,7 @@ class MLP:
         tensors, document = _io.read_model(path)
         desc = document.get("network")
         if not isinstance(desc, dict):
-            raise _io.ModelFileError("%s holds no network description" % path)
+            raise _io.ModelFileError("%s contains no network description" % path)
         net = cls._from_description(desc, tensors, path)
         net.metadata = document.get("metadata", {})
         return net

@@ -13,7 +13,7 @@ import pytest
 import fastnn
 from fastnn.datasets import load_dataset
 
-# The folder that holds the fastnn package under test: the source checkout
+# The folder that contains the fastnn package under test: the source checkout
 # for an in-place build, site-packages for an installed one. Subprocesses
 # run there, because a source checkout without the compiled extension
 # would otherwise shadow the installed package.
@@ -167,7 +167,7 @@ def test_info():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("fastnn %s" % fastnn.__version__)
     assert "OpenMP" in result.stdout
-    # run_cli asks for 2 threads; a serial build reports the 1 it uses
+    # run_cli requests 2 threads, and a serial build reports the 1 it uses
     expected = 2 if fastnn.config()["openmp"] else 1
     assert "threads:       %d" % expected in result.stdout
 
@@ -541,7 +541,7 @@ def test_plots_regression_and_dataset(tmp_path):
 
 
 def test_plots_without_matplotlib(tmp_path):
-    # A package named matplotlib that fails to import stands in for a missing one.
+    # A package named matplotlib that fails to import simulates a missing one.
     blocker = tmp_path / "blocked" / "matplotlib"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('matplotlib is blocked here')\n")

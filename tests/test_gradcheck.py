@@ -269,7 +269,7 @@ def make_dropout_network(activations=("tanh", "logistic"), rates=(0.3, 0.5)):
 @pytest.mark.parametrize("activations", [("tanh", "logistic"), ("elu", "identity")])
 def test_gradient_fd_with_dropout(rng, activations):
     # The mask depends on (seed, dropout_step, layer, row, column) only, so
-    # every evaluation at one step sees the same mask and the loss is smooth.
+    # every evaluation at one step uses the same mask and the loss is smooth.
     _, params, X, Y = make_problem(rng, activations, "softmax")
     network = make_dropout_network(activations)
     network.dropout_step = 5

@@ -22,7 +22,7 @@ needs_openmp = pytest.mark.skipif(
     not _core.has_openmp(), reason="serial build: every kernel runs on one thread"
 )
 
-# The folder that holds the fastnn package under test: the source checkout
+# The folder that contains the fastnn package under test: the source checkout
 # for an in-place build, site-packages for an installed one. Subprocesses
 # run there, because a source checkout without the compiled extension
 # would otherwise shadow the installed package.
