@@ -13,11 +13,9 @@ Progress and warnings go to stderr, reports and JSON to stdout.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import time
 import warnings
 
 EXIT_FAILURE = 1
@@ -68,13 +66,15 @@ def _add_train_parser(sub):
         description=(
             "Train on DATA.csv (with --target) or on a shipped dataset (--dataset). A seeded "
             "test split (stratified for classification) is held out; the rest trains a "
-            "network, with early stopping on a validation split for CSV data. Prints the "
-            "test metrics and saves the model with --out."
+            "network, with early stopping on a validation split. Prints the test metrics "
+            "and saves the model, with its preprocessing, with --out."
         ),
     )
 
     # What to train on.
-    train.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV file with a header row")
+    train.add_argument("data", nargs="?", metavar="DATA.csv",
+                       help="CSV file with a header row; a name ending in .gz is read "
+                            "through gzip")
     train.add_argument("--dataset", help="shipped dataset instead of a file: breast_cancer or digits")
     train.add_argument("--target", metavar="COLUMN", help="column to predict (required with a CSV file)")
     train.add_argument("--task", choices=sorted(TASK_CHOICES), default="auto",
@@ -108,8 +108,8 @@ def _add_train_parser(sub):
                        help="threads for the kernels (default: FASTNN_NUM_THREADS, "
                             "OMP_NUM_THREADS or the usable CPUs)")
     train.add_argument("--patience", type=int, default=10, metavar="N",
-                       help="CSV files: stop after N epochs without improvement of the "
-                            "validation loss (default: 10)")
+                       help="stop after N epochs without improvement of the validation "
+                            "loss (default: 10)")
 
     columns = train.add_argument_group("CSV columns and preprocessing")
     columns.add_argument("--drop", nargs="+", action="extend", default=[], metavar="COL",
@@ -132,7 +132,10 @@ def _add_evaluate_parser(sub):
         description="Predict the rows of DATA.csv and compare with its target column.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file written by fastnn train")
-    evaluate.add_argument("data", metavar="DATA.csv", help="CSV file that has the target column")
+    evaluate.add_argument("data", nargs="?", metavar="DATA.csv",
+                          help="CSV file (or .csv.gz) that has the target column")
+    evaluate.add_argument("--dataset", help="a shipped dataset instead of a file; all its rows, "
+                                            "including those the model trained on")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.add_argument("--threads", type=int, default=None, metavar="N",
                           help="threads for the kernels")
@@ -152,7 +155,9 @@ def _add_predict_parser(sub):
         ),
     )
     predict.add_argument("model", metavar="MODEL", help="model file written by fastnn train")
-    predict.add_argument("data", metavar="DATA.csv", help="CSV file with the model's input columns")
+    predict.add_argument("data", nargs="?", metavar="DATA.csv",
+                         help="CSV file (or .csv.gz) with the model's input columns")
+    predict.add_argument("--dataset", help="a shipped dataset instead of a file")
     predict.add_argument("-o", "--output", metavar="OUT.csv",
                          help="write the predictions to this file instead of stdout")
     predict.add_argument("--proba", action="store_true",
@@ -223,8 +228,6 @@ def _dispatch(args):
 
         fastnn.set_num_threads(args.threads)
     if args.command == "train":
-        if args.dataset is not None:
-            return command_train(args)
         return _cli_tabular.command_train_csv(args)
     if args.command == "evaluate":
         return _cli_tabular.command_evaluate(args)
@@ -295,130 +298,3 @@ def require_matplotlib():
         import matplotlib  # noqa: F401
     except ImportError:
         raise CommandError("--plots needs matplotlib; install it with 'pip install matplotlib'")
-
-
-# ---- train --dataset ----------------------------------------------------------------
-
-
-def command_train(args):
-    import numpy as np
-
-    import fastnn
-    from fastnn import datasets, metrics
-    from fastnn.model_selection import train_test_split
-    from fastnn.preprocessing import StandardScaler
-
-    if args.data is not None:
-        raise CommandError("give either a CSV file or --dataset, not both")
-    csv_only = [flag for flag, value in (("--target", args.target), ("--drop", args.drop),
-                                         ("--type", args.type), ("--positive", args.positive))
-                if value]
-    if csv_only:
-        raise CommandError("%s applies to CSV files, not to --dataset" % ", ".join(csv_only))
-    if args.dataset not in datasets.available_datasets():
-        raise CommandError(
-            "unknown dataset %r; available: %s"
-            % (args.dataset, ", ".join(datasets.available_datasets()))
-        )
-    hidden, test_size = check_training_options(args, default_test_size=0.25)
-
-    data = datasets.load_dataset(args.dataset)
-    try:
-        X_train, X_test, y_train, y_test = train_test_split(
-            data.data, data.target, test_size=test_size, random_state=args.seed,
-            stratify=data.target,
-        )
-    except ValueError as exc:
-        raise CommandError("--test-size %g: %s" % (test_size, exc)) from None
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-
-    clf = fastnn.MLPClassifier(
-        hidden_layer_sizes=hidden, max_iter=args.epochs, random_state=args.seed,
-        batch_size=args.batch_size if args.batch_size else "auto",
-        learning_rate_init=args.learning_rate, verbose=not args.quiet,
-    )
-    log = sys.stderr
-    print("fastnn: training on %s: %d rows, %d features, %d classes"
-          % (args.dataset, X_train.shape[0], X_train.shape[1], len(np.unique(y_train))), file=log)
-    start = time.perf_counter()
-    with contextlib.redirect_stdout(log), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        clf.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
-    # NOTE: MLPClassifier.fit catches Ctrl-C, keeps the weights and warns;
-    # the command turns that warning back into an interrupt (exit 130).
-    for warning in caught:
-        if issubclass(warning.category, RuntimeWarning) and "interrupted" in str(warning.message):
-            raise KeyboardInterrupt
-        if issubclass(warning.category, (UserWarning, RuntimeWarning)):
-            _show_warning(warning.message, warning.category, warning.filename, warning.lineno)
-
-    result = _test_metrics(metrics, clf, X_test, y_test, data)
-    result.update(n_train=int(X_train.shape[0]), n_test=int(X_test.shape[0]),
-                  seconds=round(seconds, 4), epochs=int(clf.n_iter_))
-    _print_report(result, args.dataset)
-
-    if args.out:
-        meta = {"dataset": args.dataset, "metrics": result,
-                "preprocessing": {"standard_scaler": {"mean": scaler.mean_.tolist(),
-                                                      "scale": scaler.scale_.tolist()}},
-                "feature_names": list(data.feature_names)}
-        try:
-            clf.save(args.out, metadata=meta)
-        except OSError as exc:
-            raise CommandError("could not save the model to %s: %s" % (args.out, exc.strerror or exc))
-        print("saved model to %s" % args.out)
-    if args.plots:
-        _dataset_plots(args.plots, clf, X_test, y_test, data)
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    return 0
-
-
-def _test_metrics(metrics, clf, X_test, y_test, data):
-    y_pred = clf.predict(X_test)
-    if len(clf.classes_) == 2:
-        positive = clf.classes_[1] if data.positive_label is None else data.positive_label
-        average, options = "binary", {"average": "binary", "pos_label": positive}
-    else:
-        average, options = "macro", {"average": "macro"}
-    return {
-        "accuracy": float(metrics.accuracy_score(y_test, y_pred)),
-        "precision": float(metrics.precision_score(y_test, y_pred, **options)),
-        "recall": float(metrics.recall_score(y_test, y_pred, **options)),
-        "f1": float(metrics.f1_score(y_test, y_pred, **options)),
-        "average": average if average == "macro" else "binary (positive: %s)" % options["pos_label"],
-    }
-
-
-def _print_report(result, dataset):
-    print("test metrics on %s (%d rows, %s):" % (dataset, result["n_test"], result["average"]))
-    for key in ("accuracy", "precision", "recall", "f1"):
-        print("  %-10s %.4f" % (key, result[key]))
-    print("  trained %d epochs on %d rows in %.2f s" % (result["epochs"], result["n_train"], result["seconds"]))
-
-
-def _dataset_plots(directory, clf, X_test, y_test, data):
-    from fastnn import plotting
-
-    try:
-        os.makedirs(directory, exist_ok=True)
-        written = []
-        for name, ax in _dataset_figures(plotting, clf, X_test, y_test, data):
-            path = os.path.join(directory, name)
-            ax.figure.savefig(path, dpi=100)
-            written.append(path)
-    except OSError as exc:
-        raise CommandError("could not write plots to %s: %s" % (directory, exc.strerror or exc))
-    print("wrote %d plots to %s" % (len(written), directory), file=sys.stderr)
-
-
-def _dataset_figures(plotting, clf, X_test, y_test, data):
-    yield "loss.png", plotting.plot_loss_curves(clf.loss_curve_)
-    yield "confusion_matrix.png", plotting.plot_confusion_matrix(y_test, clf.predict(X_test))
-    if len(clf.classes_) == 2:
-        positive = clf.classes_[1] if data.positive_label is None else data.positive_label
-        column = list(clf.classes_).index(positive)
-        yield "roc_curve.png", plotting.plot_roc_curve(
-            y_test, clf.predict_proba(X_test)[:, column], pos_label=positive)

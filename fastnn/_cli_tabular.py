@@ -52,18 +52,12 @@ def load_model(path):
         raise CommandError("model file not found: %s" % path)
     tensors, document = _io.read_model(path)
     kind = document.get("estimator")
-    # TODO: 'fastnn train --dataset' still saves an MLPClassifier with its
-    # scaling in the metadata; saving a TabularModel there would let
-    # evaluate and predict use it.
     if kind != "TabularModel":
         description = "a bare fastnn.MLP" if kind is None else "an %s" % kind
-        hint = (" (written by 'fastnn train --dataset')"
-                if isinstance(document.get("metadata"), dict) and "dataset" in document["metadata"]
-                else "")
         raise CommandError(
-            "%s contains %s%s, which has no table preprocessing; evaluate and predict need a "
-            "model trained on a CSV file ('fastnn train DATA.csv --target COLUMN --out MODEL')"
-            % (path, description, hint)
+            "%s contains %s, which has no table preprocessing; evaluate and predict need a "
+            "model written by 'fastnn train ... --out MODEL' or TabularModel.save"
+            % (path, description)
         )
     return TabularModel._from_document(document, tensors, path)
 
@@ -81,37 +75,87 @@ def parse_types(entries):
     return types
 
 
-# ---- train DATA.csv ------------------------------------------------------------------
+# ---- train DATA.csv and train --dataset ------------------------------------------------
+
+# The column of a shipped dataset's table that holds the labels, as in its CSV file.
+DATASET_TARGET = "target"
+
+
+def dataset_table(name):
+    """Return (table, Dataset) for a shipped dataset: its features plus a 'target' column."""
+    from . import datasets
+    from .tabular import as_table
+
+    if name not in datasets.available_datasets():
+        raise CommandError("unknown dataset %r; available: %s"
+                           % (name, ", ".join(datasets.available_datasets())))
+    data = datasets.load_dataset(name)
+    columns = {feature: data.data[:, j] for j, feature in enumerate(data.feature_names)}
+    columns[DATASET_TARGET] = data.target
+    return as_table(columns, source="dataset %s" % name), data
+
+
+def read_input(args, drop=(), types=None):
+    """Return (table, name for messages) from DATA.csv or --dataset, exactly one of them."""
+    if args.data is not None and args.dataset is not None:
+        raise CommandError("give either a CSV file or --dataset, not both")
+    if args.dataset is not None:
+        table, _ = dataset_table(args.dataset)
+        table = as_selected(table, drop, types)
+        return table, args.dataset
+    if args.data is None:
+        if any(os.path.isfile(value) for value in drop):
+            raise CommandError("give DATA.csv before --drop (its list of columns took the file "
+                               "name), or end the list with --")
+        raise CommandError("give a CSV file (DATA.csv) or a shipped dataset (--dataset NAME)")
+    return read_data(args, args.data, drop=drop, types=types), args.data
+
+
+def as_selected(table, drop, types):
+    """Apply --drop and --type to an in-memory table, with the CSV path's messages."""
+    from .tabular import as_table
+
+    missing = [name for name in drop if name not in table]
+    if missing:
+        raise CommandError("--drop names columns that are not in the data: %s; its columns "
+                           "are: %s" % (", ".join(missing), ", ".join(table.columns)))
+    return as_table(table, drop=list(drop) or None, types=types or None)
 
 
 def command_train_csv(args):
-    from .model_selection import train_test_split
+    """``fastnn train DATA.csv --target COL`` and ``fastnn train --dataset NAME``."""
     from .preprocessing import TablePreprocessor
     from .tabular import TabularModel
 
-    if args.data is None:
-        if any(os.path.isfile(value) for value in args.drop):
-            raise CommandError("give DATA.csv before --drop (its list of columns took the file "
-                               "name), or end the list with --")
-        raise CommandError("give a CSV file (fastnn train DATA.csv --target COLUMN) or "
-                           "--dataset NAME")
-    if args.target is None:
-        raise CommandError("--target COLUMN is required with a CSV file: the column to predict")
-    hidden, test_size = check_training_options(args, default_test_size=0.2)
-    if args.target in args.drop:
+    if args.dataset is not None:
+        if args.target is not None and args.target != DATASET_TARGET:
+            raise CommandError("--target: the labels of a shipped dataset are its column %r; "
+                               "leave --target out" % DATASET_TARGET)
+        args.target = DATASET_TARGET
+        default_test_size, source = 0.25, args.dataset
+    else:
+        if args.data is not None and args.target is None:
+            raise CommandError("--target COLUMN is required with a CSV file: the column to "
+                               "predict")
+        default_test_size, source = 0.2, args.data
+    hidden, test_size = check_training_options(args, default_test_size=default_test_size)
+    if args.target is not None and args.target in args.drop:
         raise CommandError("--drop lists the target column %r" % args.target)
     types = parse_types(args.type)
-    table = read_data(args, args.data, drop=args.drop, types=types)
+    table, source = read_input(args, drop=args.drop, types=types)
     if args.target not in table:
         raise CommandError("%s has no column %r to use as --target; its columns are: %s"
-                           % (args.data, args.target, ", ".join(table.columns)))
+                           % (source, args.target, ", ".join(table.columns)))
     if table.n_rows < 2:
         raise CommandError("%s has %d data row; training needs at least 2"
-                           % (args.data, table.n_rows))
+                           % (source, table.n_rows))
     # Infer every column's type now, so that a bad column fails before training.
     for name in table.columns:
         table.type_of(name)
-    _check_target(table, args)
+    positive = args.positive
+    if positive is None and args.dataset is not None:
+        positive = dataset_table(args.dataset)[1].positive_label
+    _check_target(table, args, source, positive)
 
     preprocessor = TablePreprocessor(
         scaling=None if args.scaling == "none" else args.scaling,
@@ -120,15 +164,15 @@ def command_train_csv(args):
     model = TabularModel(
         task=TASK_CHOICES[args.task], hidden_layer_sizes=hidden, epochs=args.epochs,
         batch_size=args.batch_size or "auto", learning_rate=args.learning_rate,
-        n_iter_no_change=args.patience, positive_label=args.positive,
+        n_iter_no_change=args.patience, positive_label=positive,
         preprocessor=preprocessor, random_state=args.seed, verbose=not args.quiet,
     )
-    train_rows, test_rows = _split(table, args, model, test_size, train_test_split)
+    train_rows, test_rows = _split(table, args, model, test_size, source)
     train_table, test_table = table.take(train_rows), table.take(test_rows)
 
     log = sys.stderr
     print("fastnn: training on %s: %d rows (%d train, %d test), %d columns, target %r"
-          % (args.data, table.n_rows, len(train_rows), len(test_rows), len(table.columns) - 1,
+          % (source, table.n_rows, len(train_rows), len(test_rows), len(table.columns) - 1,
              args.target), file=log)
     start = time.perf_counter()
     with contextlib.redirect_stdout(log):
@@ -145,13 +189,16 @@ def command_train_csv(args):
         n_validation=model.n_validation_, epochs=model.n_epochs_, best_epoch=model.best_epoch_,
         seconds=round(seconds, 4),
     )
-    print_report(result, "test metrics on %s" % args.data)
+    print_report(result, "test metrics on %s" % source)
     print("  trained %d epochs (kept epoch %d) on %d rows (%d for validation) in %.2f s"
           % (model.n_epochs_, model.best_epoch_, model.n_train_, model.n_validation_, seconds))
 
     if args.out:
-        metadata = {"data": os.path.abspath(args.data), "command": "train",
-                    "seed": args.seed, "test_size": test_size}
+        metadata = {"command": "train", "seed": args.seed, "test_size": test_size}
+        if args.dataset is not None:
+            metadata["dataset"] = args.dataset
+        else:
+            metadata["data"] = os.path.abspath(args.data)
         try:
             model.save(args.out, metrics={"test": result}, metadata=metadata)
         except OSError as exc:
@@ -164,8 +211,8 @@ def command_train_csv(args):
     return 0
 
 
-def _check_target(table, args):
-    """Reject a single-class target and an unknown --positive before training starts."""
+def _check_target(table, args, source, positive):
+    """Reject a single-class target and an unknown positive class before training starts."""
     from ._model import infer_task
 
     if infer_task(table, args.target, TASK_CHOICES[args.task]) != "classification":
@@ -177,16 +224,18 @@ def _check_target(table, args):
     if len(labels) < 2:
         raise CommandError(
             "%s: the target %r has %s; a classifier needs at least two classes"
-            % (args.data, args.target,
+            % (source, args.target,
                "only one class (%r)" % labels[0] if labels else "no values")
         )
-    if args.positive is not None and args.positive not in labels:
+    if positive is not None and str(positive) not in labels:
         raise CommandError("--positive %r is not a class of %r; its classes are: %s"
-                           % (args.positive, args.target, ", ".join(labels[:20])))
+                           % (positive, args.target, ", ".join(labels[:20])))
 
 
-def _split(table, args, model, test_size, train_test_split):
+def _split(table, args, model, test_size, source):
     """Return (train, test) row positions, stratified by class when possible."""
+    from .model_selection import train_test_split
+
     rows = np.arange(table.n_rows)
     stratify = None
     if _is_classification(model, table, args.target):
@@ -196,16 +245,18 @@ def _split(table, args, model, test_size, train_test_split):
         return train_test_split(rows, test_size=test_size, random_state=args.seed,
                                 stratify=stratify)
     except ValueError as exc:
-        if stratify is None:
-            raise CommandError("cannot split %d rows with --test-size %g: %s"
-                               % (table.n_rows, test_size, exc))
-    print("fastnn: warning: some class has too few rows for a stratified split; using a "
-          "random split", file=sys.stderr)
+        # Only a class with a single row is worth a random split; a test or
+        # training part smaller than the number of classes is an error.
+        if stratify is None or "only 1 member" not in str(exc):
+            raise CommandError("%s: cannot split %d rows with --test-size %g: %s"
+                               % (source, table.n_rows, test_size, exc)) from None
+    print("fastnn: warning: some class has a single row, too few for a stratified split; "
+          "using a random split", file=sys.stderr)
     try:
         return train_test_split(rows, test_size=test_size, random_state=args.seed)
     except ValueError as exc:
-        raise CommandError("cannot split %d rows with --test-size %g: %s"
-                           % (table.n_rows, test_size, exc))
+        raise CommandError("%s: cannot split %d rows with --test-size %g: %s"
+                           % (source, table.n_rows, test_size, exc)) from None
 
 
 def _is_classification(model, table, target):
@@ -247,18 +298,18 @@ def command_evaluate(args):
     if args.plots:
         require_matplotlib()
     model = load_model(args.model)
-    table = read_data(args, args.data)
+    table, source = read_input(args)
     if model.target_name_ not in table:
         raise CommandError(
             "%s has no column %r, the target the model was trained on; evaluate needs "
-            "labelled rows (use predict for rows without it)" % (args.data, model.target_name_)
+            "labelled rows (use predict for rows without it)" % (source, model.target_name_)
         )
     result = _flatten_metrics(model.evaluate(table))
     result.update(task=model.task_, target=model.target_name_)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
-        print_report(result, "metrics on %s" % args.data)
+        print_report(result, "metrics on %s" % source)
     if args.plots:
         _write_plots(args.plots, model, table, model.target_name_)
     return 0
@@ -306,12 +357,12 @@ def command_predict(args):
     model = load_model(args.model)
     if args.proba and model.task_ != "classification":
         raise CommandError("--proba needs a classification model; %s does regression" % args.model)
-    table = read_data(args, args.data)
+    table, source = read_input(args)
     ids = None
     if args.id is not None:
         if args.id not in table:
             raise CommandError("%s has no column %r given to --id; its columns are: %s"
-                               % (args.data, args.id, ", ".join(table.columns)))
+                               % (source, args.id, ", ".join(table.columns)))
         ids = table.text(args.id)
 
     header, rows = _prediction_rows(model, table, args.proba, args.id, ids)

@@ -8,7 +8,9 @@ numbers, categories and booleans.
 """
 
 import csv
+import gzip
 import os
+import zlib
 
 from ._table import DataError
 
@@ -38,6 +40,7 @@ def read_columns(path, delimiter=None, encoding="utf-8", na_values=frozenset()):
     Parameters
     ----------
     path : str or os.PathLike
+        A name ending in ``.gz`` is read as gzip-compressed text.
     delimiter : str or None
         One character; None detects it from the header line.
     encoding : str
@@ -70,8 +73,13 @@ def read_columns(path, delimiter=None, encoding="utf-8", na_values=frozenset()):
     if encoding.lower().replace("-", "").replace("_", "") == "utf8":
         encoding = "utf-8-sig"
     try:
-        with open(path, newline="", encoding=encoding) as f:
+        with _open_text(path, encoding) as f:
             return _parse(f, path, delimiter, na_values)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataError(
+            "%s: damaged gzip data (%s); a file whose name ends in .gz must be "
+            "gzip-compressed CSV" % (path, str(exc) or "it ends early"), source=path,
+        ) from None
     except UnicodeDecodeError as exc:
         line, byte = _first_undecodable_line(path, encoding)
         raise DataError(
@@ -152,16 +160,31 @@ def _clean_header(record, path):
     return header
 
 
+def is_gzip_path(path):
+    """True for a name that ends in .gz: such files are read through gzip."""
+    return path.lower().endswith(".gz")
+
+
+def _open_text(path, encoding):
+    if is_gzip_path(path):
+        return gzip.open(path, "rt", newline="", encoding=encoding)
+    return open(path, newline="", encoding=encoding)
+
+
 def _first_undecodable_line(path, encoding):
     """Return (line number, first bad byte) of the first line that does not decode.
 
     The decoder's own error offset counts from the start of a buffered chunk,
     not of the file, so the file is scanned again line by line.
     """
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                return number, raw[exc.start]
-    return 0, 0
+    number = 0
+    try:
+        with (gzip.open(path, "rb") if is_gzip_path(path) else open(path, "rb")) as f:
+            for number, raw in enumerate(f, start=1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    return number, raw[exc.start]
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        pass  # a damaged gzip stream ends the scan; the caller reports the decoding error
+    return number, 0

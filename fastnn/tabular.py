@@ -57,6 +57,7 @@ def read_csv(path, *, delimiter=None, decimal=".", na_values=None, keep_default_
     Parameters
     ----------
     path : str or os.PathLike
+        A name ending in ``.gz`` is read as gzip-compressed CSV.
     delimiter : str, optional
         Field separator. By default the most frequent of ``,`` ``;`` tab
         and ``|`` outside quotes in the header line.

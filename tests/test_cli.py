@@ -90,35 +90,98 @@ def test_train_output_streams(trained):
     assert "epoch 1/" not in result.stdout
 
 
-def test_train_saved_model(trained):
+def _dataset_test_rows(dataset):
+    """The test rows of the command's default split (test size 0.25, seed 0)."""
+    from fastnn._cli_tabular import dataset_table
     from fastnn.model_selection import train_test_split
-    from fastnn.preprocessing import StandardScaler
+
+    table, _ = dataset_table(dataset)
+    labels = np.array(table.text("target"), dtype=str)
+    _, test_rows = train_test_split(np.arange(table.n_rows), test_size=0.25, random_state=0,
+                                    stratify=labels)
+    return table, test_rows
+
+
+def test_train_saved_model(trained):
+    from fastnn.tabular import TabularModel
 
     dataset, result, report, model_path = trained
     assert result.returncode == 0, result.stderr
-    model = fastnn.load(model_path)
-    assert isinstance(model, fastnn.MLPClassifier)
+    model = TabularModel.load(model_path)
+    assert model.target_name_ == "target"
+    assert model.feature_names_in_ == list(load_dataset(dataset).feature_names)
 
-    # The same split and scaling as the command's defaults: test size 0.25, seed 0.
-    data = load_dataset(dataset)
-    X_train, X_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=0.25, random_state=0, stratify=data.target
-    )
-    scaler = StandardScaler().fit(X_train)
-    accuracy = np.mean(model.predict(scaler.transform(X_test)) == y_test)
-    assert accuracy == pytest.approx(report["accuracy"], abs=1e-12)
+    # The saved model, with its own preprocessing, reproduces the test accuracy.
+    table, test_rows = _dataset_test_rows(dataset)
+    test = table.take(test_rows)
+    labels = np.array(test.text("target"), dtype=str)
+    predicted = np.array([str(label) for label in model.predict(test)])
+    assert np.mean(predicted == labels) == pytest.approx(report["accuracy"], abs=1e-12)
+
+
+def test_train_dataset_stops_on_validation(trained):
+    dataset, result, report, _ = trained
+    assert result.returncode == 0, result.stderr
+    # Early stopping monitors a validation part of the training rows.
+    assert report["n_validation"] > 0
+    assert 1 <= report["best_epoch"] <= report["epochs"] <= 200
+    assert report["roc_auc"] is not None and report["roc_auc"] > 0.9
 
 
 def test_train_saved_metadata(trained):
+    from fastnn.tabular import TabularModel
+
     dataset, result, report, model_path = trained
     assert result.returncode == 0, result.stderr
-    metadata = fastnn.load(model_path).metadata
-    assert metadata["dataset"] == dataset
-    assert metadata["metrics"]["accuracy"] == report["accuracy"]
-    scaling = metadata["preprocessing"]["standard_scaler"]
-    n_features = load_dataset(dataset).data.shape[1]
-    assert len(scaling["mean"]) == n_features
-    assert len(scaling["scale"]) == n_features
+    model = TabularModel.load(model_path)
+    assert model.metadata["dataset"] == dataset
+    assert model.metadata["test_size"] == 0.25
+    assert model.metrics_["test"]["accuracy"] == report["accuracy"]
+    columns = model.preprocessor_.to_dict()["columns"]
+    assert len(columns) == load_dataset(dataset).data.shape[1]
+    assert all(column["type"] == "numeric" for column in columns)
+
+
+def test_evaluate_and_predict_dataset_model(trained, tmp_path):
+    import gzip
+
+    dataset, result, _, model_path = trained
+    assert result.returncode == 0, result.stderr
+    n_rows = load_dataset(dataset).data.shape[0]
+
+    evaluated = run_cli("evaluate", str(model_path), "--dataset", dataset, "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    metrics = json.loads(evaluated.stdout)
+    assert metrics["n"] == n_rows
+    assert metrics["accuracy"] > 0.95
+
+    # The same rows as a gzip-compressed CSV file give the same predictions.
+    from_dataset = run_cli("predict", str(model_path), "--dataset", dataset, "--proba")
+    assert from_dataset.returncode == 0, from_dataset.stderr
+    source = Path(fastnn.__file__).parent / "datasets" / "data" / ("%s.csv.gz" % dataset)
+    copy = tmp_path / source.name
+    copy.write_bytes(source.read_bytes())
+    from_file = run_cli("predict", str(model_path), str(copy), "--proba")
+    assert from_file.returncode == 0, from_file.stderr
+    assert from_file.stdout == from_dataset.stdout
+    lines = from_file.stdout.splitlines()
+    assert len(lines) == n_rows + 1
+    assert lines[0].startswith("prediction,proba_")
+
+    # A damaged gzip file is one clear error.
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(source.read_bytes()[:200])
+    failed = run_cli("predict", str(model_path), str(broken))
+    assert failed.returncode == 2
+    assert "broken.csv.gz: damaged gzip data" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    # Compressed twice: the text is not valid UTF-8, also one clear error.
+    twice = tmp_path / "twice.csv.gz"
+    twice.write_bytes(gzip.compress(source.read_bytes()))
+    failed = run_cli("predict", str(model_path), str(twice))
+    assert failed.returncode == 2
+    assert "twice.csv.gz, line 1: not valid utf-8 text" in failed.stderr
+    assert "Traceback" not in failed.stderr
 
 
 @pytest.mark.parametrize(
@@ -135,10 +198,16 @@ def test_train_saved_metadata(trained):
         (["--dataset", "digits", "--batch-size", "0"], "--batch-size must be >= 1, got 0"),
         (["--dataset", "digits", "--learning-rate", "-1"], "--learning-rate must be > 0"),
         (["--dataset", "breast_cancer", "--test-size", "0.001"],
-         "--test-size 0.001: The test set has 1 samples"),
+         "breast_cancer: cannot split 569 rows with --test-size 0.001: The test set has 1 "
+         "samples"),
+        (["--dataset", "digits", "--target", "label"],
+         "--target: the labels of a shipped dataset are its column 'target'"),
+        (["--dataset", "digits", "--positive", "11"], "--positive '11' is not a class"),
+        (["--dataset", "digits", "--drop", "pixel_9_9"],
+         "--drop names columns that are not in the data: pixel_9_9"),
     ],
     ids=["dataset", "hidden", "epochs", "test-size", "threads", "hidden-empty", "seed",
-         "batch-size", "learning-rate", "test-size-tiny"],
+         "batch-size", "learning-rate", "test-size-tiny", "target", "positive", "drop"],
 )
 def test_train_invalid_option(args, expected):
     result = run_cli("train", *args)
@@ -361,10 +430,12 @@ def test_inspect_json(credit_model):
 def test_inspect_dataset_model(trained):
     dataset, result, _, model_path = trained
     assert result.returncode == 0, result.stderr
-    inspected = run_cli("inspect", str(model_path))
+    inspected = run_cli("inspect", str(model_path), "--json")
     assert inspected.returncode == 0, inspected.stderr
-    assert "fastnn MLPClassifier" in inspected.stdout
-    assert '"dataset": "%s"' % dataset in inspected.stdout
+    summary = json.loads(inspected.stdout)
+    assert summary["kind"] == "TabularModel"
+    assert summary["metadata"]["dataset"] == dataset
+    assert summary["target"]["name"] == "target"
 
 
 def test_regression_csv(tmp_path):
@@ -456,12 +527,14 @@ def test_csv_errors(credit_model, args, expected):
     assert result.stdout == ""
 
 
-def test_predict_with_dataset_model(trained):
-    _, result, _, model_path = trained
-    assert result.returncode == 0, result.stderr
+@pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
+def test_predict_with_bare_network(tmp_path):
+    model_path = tmp_path / "net.fnn"
+    fastnn.MLPClassifier(hidden_layer_sizes=(3,), max_iter=5).fit(
+        np.eye(4), [0, 1, 0, 1]).save(model_path)
     predicted = run_cli("predict", str(model_path), str(DATA / "colors.csv"))
     assert predicted.returncode == 2
-    assert "written by 'fastnn train --dataset'" in predicted.stderr
+    assert "contains an MLPClassifier, which has no table preprocessing" in predicted.stderr
     assert "Traceback" not in predicted.stderr
 
 

@@ -27,6 +27,32 @@ def test_header_and_columns(tmp_path):
     assert list(table["b"]) == ["x", "y"]
 
 
+def test_gzip_file_reads_like_plain(tmp_path):
+    import gzip
+
+    text = 'id,grade,income\n1,"A, prime",52000\n2,B,NA\n'
+    plain = read_csv(write(tmp_path, text))
+    packed = tmp_path / "data.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    table = read_csv(packed)
+    assert table.columns == plain.columns
+    assert list(table["grade"]) == ["A, prime", "B"]
+    np.testing.assert_array_equal(table.numeric("income"), plain.numeric("income"))
+
+
+def test_damaged_gzip_file(tmp_path):
+    import gzip
+
+    packed = tmp_path / "data.csv.gz"
+    packed.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 5000)[:60])
+    with pytest.raises(DataError, match=r"data\.csv\.gz: damaged gzip data"):
+        read_csv(packed)
+    plain_bytes = tmp_path / "plain.csv.gz"
+    plain_bytes.write_bytes(b"a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"plain\.csv\.gz: damaged gzip data"):
+        read_csv(plain_bytes)
+
+
 def test_quoted_fields(tmp_path):
     text = 'name,note\n"Smith, J.","said ""hi"""\n"multi\nline",plain\n'
     table = read_csv(write(tmp_path, text))
