@@ -217,6 +217,23 @@ def test_dataframe_input():
     assert model.score(frame.drop(columns=["default"]), frame["default"]) > 0.7
 
 
+def test_polars_frame_trains_like_csv():
+    pl = pytest.importorskip("polars")
+    from_file = read_csv(DATA / "credit.csv", drop=["applicant_id"])
+    frame = pl.read_csv(DATA / "credit.csv", null_values=["NA", ""]).drop("applicant_id")
+    fitted = []
+    for data in (from_file, frame):
+        model = TabularModel(hidden_layer_sizes=(16,), epochs=20, random_state=0)
+        model.fit(data, target="default")
+        fitted.append(model)
+    by_file, by_frame = fitted
+    assert by_frame.feature_names_in_ == by_file.feature_names_in_
+    assert by_frame.classes_.tolist() == ["no", "yes"]
+    # Same rows, same preprocessing, same seed: the same network.
+    np.testing.assert_array_equal(by_frame.network_.params, by_file.network_.params)
+    np.testing.assert_array_equal(by_frame.predict_proba(frame), by_file.predict_proba(from_file))
+
+
 def test_missing_targets_dropped():
     data = {"x": np.arange(40.0), "y": ["a", "b"] * 18 + [None, "NA", "?", ""]}
     with pytest.warns(UserWarning, match=r"dropped 4 rows whose target 'y' is missing"):
