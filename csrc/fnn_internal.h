@@ -18,7 +18,14 @@ void fnn_aligned_free(void *p);
 /* Per-thread scratch buffers that grow to the largest request and are
  * reused by later calls on the same thread (freed when the thread exits),
  * so steady-state kernels allocate nothing. Each slot is one buffer. */
-enum { FNN_SCRATCH_PACK_A, FNN_SCRATCH_PACK_B, FNN_SCRATCH_ROW, FNN_SCRATCH_PREDICT, FNN_SCRATCH_SLOTS };
+enum {
+    FNN_SCRATCH_PACK_A,
+    FNN_SCRATCH_PACK_B,
+    FNN_SCRATCH_ROW,
+    FNN_SCRATCH_PREDICT,
+    FNN_SCRATCH_ROW_SQ,
+    FNN_SCRATCH_SLOTS
+};
 void *fnn_scratch(int slot, size_t bytes);
 
 /* Records that a parallel region with more than one thread ran, which makes
@@ -66,11 +73,32 @@ typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t
 typedef void (*fnn_act_rows_f32)(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz,
                                  const float *b, int act);
 
+/* The constants of one optimizer step, shared by every block it updates. */
+typedef struct {
+    int kind;
+    int nesterov;
+    int decay;            /* apply p *= keep first */
+    double keep;          /* 1 - lr * weight_decay */
+    double learning_rate, momentum;
+    double step;          /* Adam: lr sqrt(1 - b2^t) / (1 - b1^t) */
+    double beta1, beta2, epsilon;
+} fnn_update;
+
+/* Starts one optimizer step: advances Adam's t and fills u. */
+void fnn_optimizer_begin(fnn_optimizer *opt, fnn_update *u);
+
 /* One optimizer update over a flat buffer; see fnn_optim_tmpl.h. */
 typedef void (*fnn_optimizer_step_f32_fn)(fnn_optimizer *opt, float *params, float *state1,
                                           float *state2, const float *grads, ptrdiff_t n);
 typedef void (*fnn_optimizer_step_f64_fn)(fnn_optimizer *opt, double *params, double *state1,
                                           double *state2, const double *grads, ptrdiff_t n);
+/* The fused gradient-and-update of one layer's block from one row. */
+typedef void (*fnn_layer_update_f32_fn)(const fnn_update *u, float *W, float *S1, float *S2,
+                                        const float *a, const float *d, ptrdiff_t K,
+                                        ptrdiff_t M, float l2, double *row_sq);
+typedef void (*fnn_layer_update_f64_fn)(const fnn_update *u, double *W, double *S1, double *S2,
+                                        const double *a, const double *d, ptrdiff_t K,
+                                        ptrdiff_t M, double l2, double *row_sq);
 
 /* Kernels and blocksizes of one ISA. */
 typedef struct {
@@ -87,6 +115,8 @@ typedef struct {
     fnn_act_rows_f32 act_rows_f32;
     fnn_optimizer_step_f32_fn optimizer_step_f32;
     fnn_optimizer_step_f64_fn optimizer_step_f64;
+    fnn_layer_update_f32_fn layer_update_f32;
+    fnn_layer_update_f64_fn layer_update_f64;
 } fnn_kernel_table;
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -30,15 +30,23 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 
 #define REAL float
 #define SFX(name) name##_f32
+#define LAYER_UPDATE (fnn_kernels()->layer_update_f32)
+#define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f32)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
+#undef LAYER_UPDATE
+#undef OPTIMIZER_STEP
 
 #define REAL double
 #define SFX(name) name##_f64
+#define LAYER_UPDATE (fnn_kernels()->layer_update_f64)
+#define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f64)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
+#undef LAYER_UPDATE
+#undef OPTIMIZER_STEP
 
 fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
                         int output, int dtype)
@@ -186,8 +194,10 @@ double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *param
     if (n > ws->rows || n <= 0)
         return NAN;
     if (net->dtype == FNN_FLOAT32)
-        return net_backward_f32(net, ws, params, grads, X, ldx, Y, w, n, alpha);
-    return net_backward_f64(net, ws, params, grads, X, ldx, Y, w, n, alpha);
+        return net_backward_f32(net, ws, (float *)params, grads, X, ldx, Y, w, n, alpha, NULL,
+                                NULL, NULL);
+    return net_backward_f64(net, ws, (double *)params, grads, X, ldx, Y, w, n, alpha, NULL, NULL,
+                            NULL);
 }
 
 fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,

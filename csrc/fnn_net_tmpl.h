@@ -103,9 +103,18 @@ static double SFX(add_l2)(REAL *restrict dW, const REAL *restrict W, ptrdiff_t s
     return sum_sq;
 }
 
-static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REAL *params,
+/*
+ * Backward pass after net_forward. Without `fuse`, writes the gradient into
+ * grads. With `fuse` (one row, n == 1), applies the optimizer step to each
+ * layer's weights and bias as soon as nothing else needs them, computing
+ * each gradient element where it is used (layer_update) instead of writing
+ * the gradient out and reading it back; grads is then not touched. Either
+ * way returns the loss, with the L2 term of the weights before the update.
+ */
+static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *params,
                                 REAL *grads, const REAL *X, ptrdiff_t ldx, const REAL *Y,
-                                const REAL *w, ptrdiff_t n, double alpha)
+                                const REAL *w, ptrdiff_t n, double alpha,
+                                const fnn_update *fuse, REAL *state1, REAL *state2)
 {
     const int L = net->n_layers;
     REAL *delta[2] = {(REAL *)ws->delta, (REAL *)ws->delta + ws->rows * net->max_width};
@@ -113,6 +122,9 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
     /* loss: delta[0] = dLoss/dZ_L from the logits */
     double loss = SFX(fnn_loss)(delta[0], SFX(layer_out)(net, ws, L - 1), Y, w, n,
                                 net->sizes[L], net->output);
+    /* a fused step must not move the weights after a non-finite loss */
+    if (fuse && !isfinite(loss))
+        return loss;
     int cur = 0;
     double sum_sq = 0;
 
@@ -128,18 +140,43 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, const REA
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         const REAL *A_in = l == 0 ? X : SFX(layer_out)(net, ws, l - 1);
         const ptrdiff_t ld_in = l == 0 ? ldx : K;
-        const REAL *W = params + net->w_offset[l];
-        REAL *dW = grads + net->w_offset[l];
+        REAL *W = params + net->w_offset[l];
 
-        /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
-        SFX(fnn_gemm)(1, 0, K, M, n, 1, A_in, ld_in, delta[cur], M, 0, dW, M);
-        if (alpha != 0)
-            sum_sq += SFX(add_l2)(dW, W, K * M, alpha, weight_sum);
-        SFX(fnn_col_sum)(grads + net->b_offset[l], delta[cur], n, M, M);
+        if (fuse) {
+            /* dA_in = dZ W^T with the weights before the update, then the
+             * update from g = A_in^T dZ (+ L2 term) and db = dZ */
+            if (l > 0)
+                SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
+            const REAL l2 = alpha != 0 && weight_sum > 0 ? (REAL)(alpha / weight_sum) : 0;
+            double *row_sq = NULL;
+            if (alpha != 0) {
+                row_sq = fnn_scratch(FNN_SCRATCH_ROW_SQ, (size_t)K * sizeof(double));
+                if (!row_sq)
+                    return NAN;
+            }
+            LAYER_UPDATE(fuse, W, state1 ? state1 + net->w_offset[l] : NULL,
+                         state2 ? state2 + net->w_offset[l] : NULL, A_in, delta[cur], K, M, l2,
+                         row_sq);
+            for (ptrdiff_t k = 0; row_sq && k < K; k++)
+                sum_sq += row_sq[k];
+            const REAL one = 1;
+            const ptrdiff_t bo = net->b_offset[l];
+            LAYER_UPDATE(fuse, params + bo, state1 ? state1 + bo : NULL,
+                         state2 ? state2 + bo : NULL, &one, delta[cur], 1, M, 0, NULL);
+        } else {
+            /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
+            REAL *dW = grads + net->w_offset[l];
+            SFX(fnn_gemm)(1, 0, K, M, n, 1, A_in, ld_in, delta[cur], M, 0, dW, M);
+            if (alpha != 0)
+                sum_sq += SFX(add_l2)(dW, W, K * M, alpha, weight_sum);
+            SFX(fnn_col_sum)(grads + net->b_offset[l], delta[cur], n, M, M);
+            /* dA_in = dZ W^T */
+            if (l > 0)
+                SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
+        }
 
-        /* dA_in = dZ W^T, then dZ_in = dA_in * act'(Z_in) */
+        /* dZ_in = dA_in * act'(Z_in) */
         if (l > 0) {
-            SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
             if (SFX(has_dropout)(net, l - 1))
                 SFX(dropout_backward)(delta[1 - cur], (REAL *)A_in, n, K, net->dropout[l - 1],
                                       dropout_key(net->dropout_seed, ws->dropout_step, l - 1));
@@ -191,12 +228,27 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
         }
 
         SFX(net_forward)(net, ws, params, xb, rows, n_in);
-        double loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha);
-        if (!isfinite(loss))
-            return FNN_ENONFINITE;
-        /* TODO: fuse the update into the backward pass's last touch of each
-         * gradient block. At batch 1 this separate pass is a third of a step. */
-        SFX(fnn_optimizer_step)(opt, params, state1, state2, grads, net->n_params);
+        double loss;
+        if (rows == 1) {
+            /* One row: the gradient is an outer product, as cheap to form
+             * where the update reads it as to store, so the step is fused
+             * into the backward pass and saves a pass over the gradient. */
+            fnn_update u;
+            fnn_optimizer_begin(opt, &u);
+            loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, &u,
+                                     state1, state2);
+            if (!isfinite(loss)) {
+                if (opt->kind == FNN_OPT_ADAM)
+                    opt->t -= 1; /* no step was taken, as in the unfused path */
+                return FNN_ENONFINITE;
+            }
+        } else {
+            loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, NULL,
+                                     NULL, NULL);
+            if (!isfinite(loss))
+                return FNN_ENONFINITE;
+            OPTIMIZER_STEP(opt, params, state1, state2, grads, net->n_params);
+        }
         ws->dropout_step++;
         *loss_sum += loss * (double)rows;
     }

@@ -1,78 +1,137 @@
 /*
- * Optimizer updates over one flat parameter buffer, for one element type,
- * compiled per ISA (included by each fnn_ukernel_<isa>.c). Expects: REAL,
- * SFX(name), SQRT. Elements are independent, so the loops split over
- * threads without changing any result.
+ * Optimizer updates, for one element type, compiled per ISA (included by
+ * each fnn_ukernel_<isa>.c). Expects: REAL, SFX(name), SQRT.
+ *
+ * Every update goes through update_range, so the flat update after a full
+ * backward pass and the update fused into the backward pass (layer_update)
+ * do the same arithmetic on each element. Elements are independent, so the
+ * loops split over threads without changing any result.
+ *
+ * SGD with momentum mu and learning rate lr (scikit-learn's SGDOptimizer):
+ *   v := mu v - lr g;  p += v, or p += mu v - lr g with Nesterov momentum.
+ * Adam (Kingma and Ba, 2015) in scikit-learn's form, with bias correction
+ * folded into the step size (fnn_optimizer_begin computes it):
+ *   m := b1 m + (1 - b1) g;  v := b2 v + (1 - b2) g^2
+ *   p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+ * Decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay
+ * Regularization", ICLR 2019) first: p := (1 - lr wd) p, outside the gradient.
  */
 
-/* SGD with momentum mu and learning rate lr (scikit-learn's SGDOptimizer):
- *   v := mu v - lr g;  p += v, or p += mu v - lr g with Nesterov momentum. */
-static void SFX(sgd_step)(const fnn_optimizer *opt, REAL *restrict p, REAL *restrict v,
-                          const REAL *restrict g, ptrdiff_t n)
+/* Elements per block of the flat update, and the longest gradient row that
+ * layer_update keeps on the stack. */
+#define OPT_BLOCK 2048
+
+static void SFX(update_range)(const fnn_update *u, REAL *restrict p, REAL *restrict s1,
+                              REAL *restrict s2, const REAL *restrict g, ptrdiff_t n)
 {
-    const REAL lr = (REAL)opt->learning_rate, mu = (REAL)opt->momentum;
-    const int nt = fnn_threads_for((double)n * 4.0);
-    fnn_note_parallel(nt);
-    if (mu == 0) {
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    if (u->decay) {
+        const REAL keep = (REAL)u->keep;
         for (ptrdiff_t i = 0; i < n; i++)
-            p[i] -= lr * g[i];
+            p[i] *= keep;
+    }
+    if (u->kind == FNN_OPT_ADAM) {
+        const REAL step = (REAL)u->step, eps = (REAL)u->epsilon;
+        /* 1 - beta in double first: 1 - (float)0.999 is off by 1.3e-5 relative */
+        const REAL b1 = (REAL)u->beta1, b2 = (REAL)u->beta2;
+        const REAL c1 = (REAL)(1 - u->beta1), c2 = (REAL)(1 - u->beta2);
+        for (ptrdiff_t i = 0; i < n; i++) {
+            REAL gi = g[i];
+            REAL mi = b1 * s1[i] + c1 * gi;
+            REAL vi = b2 * s2[i] + c2 * gi * gi;
+            s1[i] = mi;
+            s2[i] = vi;
+            p[i] -= step * mi / (SQRT(vi) + eps);
+        }
         return;
     }
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        REAL vi = mu * v[i] - lr * g[i];
-        v[i] = vi;
-        p[i] += opt->nesterov ? mu * vi - lr * g[i] : vi;
+    const REAL lr = (REAL)u->learning_rate, mu = (REAL)u->momentum;
+    if (mu == 0) {
+        for (ptrdiff_t i = 0; i < n; i++)
+            p[i] -= lr * g[i];
+    } else if (u->nesterov) {
+        for (ptrdiff_t i = 0; i < n; i++) {
+            REAL vi = mu * s1[i] - lr * g[i];
+            s1[i] = vi;
+            p[i] += mu * vi - lr * g[i];
+        }
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) {
+            REAL vi = mu * s1[i] - lr * g[i];
+            s1[i] = vi;
+            p[i] += vi;
+        }
     }
 }
 
-/* Adam (Kingma and Ba, 2015) in scikit-learn's form, with bias correction
- * folded into the step size:
- *   m := b1 m + (1 - b1) g;  v := b2 v + (1 - b2) g^2
- *   p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps) */
-static void SFX(adam_step)(fnn_optimizer *opt, REAL *restrict p, REAL *restrict m,
-                           REAL *restrict v, const REAL *restrict g, ptrdiff_t n)
+/* Memory traffic of one element, as a flop-like weight for the thread policy. */
+static double SFX(update_cost)(const fnn_update *u)
 {
-    opt->t += 1;
-    const double t = (double)opt->t;
-    const REAL step = (REAL)(opt->learning_rate * sqrt(1 - pow(opt->beta2, t)) /
-                             (1 - pow(opt->beta1, t)));
-    /* 1 - beta in double first: 1 - (float)0.999 is off by 1.3e-5 relative */
-    const REAL b1 = (REAL)opt->beta1, b2 = (REAL)opt->beta2, eps = (REAL)opt->epsilon;
-    const REAL c1 = (REAL)(1 - opt->beta1), c2 = (REAL)(1 - opt->beta2);
-    const int nt = fnn_threads_for((double)n * 8.0);
-    fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
-        REAL gi = g[i];
-        REAL mi = b1 * m[i] + c1 * gi;
-        REAL vi = b2 * v[i] + c2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] -= step * mi / (SQRT(vi) + eps);
-    }
+    return u->kind == FNN_OPT_ADAM ? 8.0 : 4.0;
 }
 
-/* Decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay
- * Regularization", ICLR 2019): p := (1 - lr wd) p, outside the gradient. */
-static void SFX(decay_step)(const fnn_optimizer *opt, REAL *restrict p, ptrdiff_t n)
+/* One update of params[n] from grads[n], after fnn_optimizer_begin. */
+static void SFX(optimizer_apply)(const fnn_update *u, REAL *params, REAL *state1,
+                                 REAL *state2, const REAL *grads, ptrdiff_t n)
 {
-    const REAL keep = (REAL)(1 - opt->learning_rate * opt->weight_decay);
-    const int nt = fnn_threads_for((double)n);
+    const ptrdiff_t blocks = (n + OPT_BLOCK - 1) / OPT_BLOCK;
+    const int nt = fnn_threads_for((double)n * SFX(update_cost)(u));
     fnn_note_parallel(nt);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++)
-        p[i] *= keep;
+    for (ptrdiff_t blk = 0; blk < blocks; blk++) {
+        const ptrdiff_t i0 = blk * OPT_BLOCK;
+        const ptrdiff_t len = n - i0 < OPT_BLOCK ? n - i0 : OPT_BLOCK;
+        SFX(update_range)(u, params + i0, state1 ? state1 + i0 : NULL,
+                          state2 ? state2 + i0 : NULL, grads + i0, len);
+    }
 }
 
 static void SFX(optimizer_step)(fnn_optimizer *opt, REAL *params, REAL *state1, REAL *state2,
                                 const REAL *grads, ptrdiff_t n)
 {
-    if (opt->weight_decay != 0)
-        SFX(decay_step)(opt, params, n);
-    if (opt->kind == FNN_OPT_ADAM)
-        SFX(adam_step)(opt, params, state1, state2, grads, n);
-    else
-        SFX(sgd_step)(opt, params, state1, grads, n);
+    fnn_update u;
+    fnn_optimizer_begin(opt, &u);
+    SFX(optimizer_apply)(&u, params, state1, state2, grads, n);
 }
+
+/*
+ * Gradient and update of a K x M weight block from one row, in one pass:
+ *   g[k][j] = a[k] d[j], plus l2 W[k][j] when l2 != 0,
+ * then update_range on W[k][.], without writing the gradient to memory.
+ * With l2 != 0, row_sq[k] receives sum_j W[k][j]^2 before the update (in
+ * double, j in order), for the penalty term of the loss. For a bias, pass
+ * K = 1 and a = {1}.
+ */
+static void SFX(layer_update)(const fnn_update *u, REAL *W, REAL *S1, REAL *S2,
+                              const REAL *a, const REAL *d, ptrdiff_t K, ptrdiff_t M, REAL l2,
+                              double *row_sq)
+{
+    const int nt = fnn_threads_for((double)K * (double)M * (SFX(update_cost)(u) + 2.0));
+    fnn_note_parallel(nt);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
+#pragma omp for schedule(static)
+        for (ptrdiff_t k = 0; k < K; k++) {
+            const REAL ak = a[k];
+            double sq = 0;
+            for (ptrdiff_t j0 = 0; j0 < M; j0 += OPT_BLOCK) {
+                const ptrdiff_t len = M - j0 < OPT_BLOCK ? M - j0 : OPT_BLOCK;
+                const ptrdiff_t off = k * M + j0;
+                const REAL *restrict w = W + off;
+                for (ptrdiff_t j = 0; j < len; j++)
+                    g[j] = ak * d[j0 + j];
+                if (l2 != 0) {
+                    for (ptrdiff_t j = 0; j < len; j++) {
+                        sq += (double)w[j] * (double)w[j];
+                        g[j] += l2 * w[j];
+                    }
+                }
+                SFX(update_range)(u, W + off, S1 ? S1 + off : NULL, S2 ? S2 + off : NULL, g,
+                                  len);
+            }
+            if (row_sq)
+                row_sq[k] = sq;
+        }
+    }
+}
+#undef OPT_BLOCK

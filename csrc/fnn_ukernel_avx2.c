@@ -39,4 +39,6 @@ const fnn_kernel_table fnn_kernels_avx2 = {
     act_rows_f32,
     optimizer_step_f32,
     optimizer_step_f64,
+    layer_update_f32,
+    layer_update_f64,
 };

@@ -152,31 +152,88 @@ static REAL SFX(dot_row)(int transa, const REAL *A, ptrdiff_t lda, ptrdiff_t i,
 /* Element (i, p) of op(A). */
 #define UK_OPA(i, p) (transa ? A[(p) * lda + (i)] : A[(i) * lda + (p)])
 
+/* Columns of C per block that the direct path hands to one thread. */
+#define UK_ROWS_BLOCK (8 * UK_VLEN)
+
+/* Columns [j0, j0 + w) of row i of C := alpha op(A) B + beta C, B not
+ * transposed: B is streamed row by row (four rows at a time) into the
+ * accumulators acc[0 .. w). Each element is sum_p A[i, p] B[p, j] added in
+ * order p = 0, 1, ..., so grouping the columns differently (another thread
+ * count) gives the same bits. */
+static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, const REAL *A,
+                            ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
+                            REAL *restrict acc, REAL *restrict c, ptrdiff_t j0, ptrdiff_t w)
+{
+    for (ptrdiff_t j = 0; j < w; j++)
+        acc[j] = 0;
+    ptrdiff_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+        const REAL a0 = UK_OPA(i, p), a1 = UK_OPA(i, p + 1);
+        const REAL a2 = UK_OPA(i, p + 2), a3 = UK_OPA(i, p + 3);
+        const REAL *restrict b0 = B + p * ldb + j0;
+        const REAL *restrict b1 = b0 + ldb, *restrict b2 = b1 + ldb, *restrict b3 = b2 + ldb;
+        for (ptrdiff_t j = 0; j < w; j++) {
+            REAL t = acc[j];
+            t += a0 * b0[j];
+            t += a1 * b1[j];
+            t += a2 * b2[j];
+            t += a3 * b3[j];
+            acc[j] = t;
+        }
+    }
+    for (; p < k; p++) {
+        const REAL a = UK_OPA(i, p);
+        const REAL *restrict bp = B + p * ldb + j0;
+        for (ptrdiff_t j = 0; j < w; j++)
+            acc[j] += a * bp[j];
+    }
+    for (ptrdiff_t j = 0; j < w; j++)
+        c[j0 + j] = beta != 0 ? alpha * acc[j] + beta * c[j0 + j] : alpha * acc[j];
+}
+
 /* Direct GEMM for a few rows (one-row prediction, for example), where
- * packing B would cost more than the multiply. Each row of C is a sum of
- * rows of B scaled by A's entries; with B transposed, each entry is a dot
- * product accumulated in UK_VLEN lanes. row is scratch of n elements. */
+ * packing B would cost more than the multiply. Without transposed B, large
+ * matrices split their columns over threads in blocks, so each thread
+ * streams its own slice of B, which then stays in its core's cache across
+ * calls. With B transposed, each entry is a dot product accumulated in
+ * UK_VLEN lanes. row is scratch of n elements. */
 static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                            REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
                            ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc)
 {
+    if (!transb) {
+        const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
+        /* memory-bound: weigh the bytes of B, read once per row of C */
+        const int nt = blocks < 2 ? 1 :
+            fnn_threads_for(2.0 * (double)m * (double)n * (double)k * (double)sizeof(REAL));
+        fnn_note_parallel(nt);
+        if (nt <= 1) {
+            for (ptrdiff_t i = 0; i < m; i++)
+                SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row, C + i * ldc, 0, n);
+            return;
+        }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+        {
+            /* a contiguous range of whole blocks per thread */
+            const int t = omp_get_thread_num(), team = omp_get_num_threads();
+            const ptrdiff_t b0 = blocks * t / team, b1 = blocks * (t + 1) / team;
+            const ptrdiff_t j0 = b0 * UK_ROWS_BLOCK;
+            const ptrdiff_t j1 = b1 * UK_ROWS_BLOCK < n ? b1 * UK_ROWS_BLOCK : n;
+            for (ptrdiff_t i = 0; j1 > j0 && i < m; i++)
+                SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row + j0,
+                                C + i * ldc, j0, j1 - j0);
+        }
+#endif
+        return;
+    }
     for (ptrdiff_t i = 0; i < m; i++) {
         REAL *c = C + i * ldc;
-        if (transb) {
-            for (ptrdiff_t j = 0; j < n; j++)
-                row[j] = SFX(dot_row)(transa, A, lda, i, B + j * ldb, k);
-        } else {
-            for (ptrdiff_t j = 0; j < n; j++)
-                row[j] = 0;
-            for (ptrdiff_t p = 0; p < k; p++) {
-                const REAL a = UK_OPA(i, p);
-                const REAL *restrict bp = B + p * ldb;
-                for (ptrdiff_t j = 0; j < n; j++)
-                    row[j] += a * bp[j];
-            }
-        }
+        for (ptrdiff_t j = 0; j < n; j++)
+            row[j] = SFX(dot_row)(transa, A, lda, i, B + j * ldb, k);
         for (ptrdiff_t j = 0; j < n; j++)
             c[j] = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
     }
 }
+#undef UK_ROWS_BLOCK
 #undef UK_OPA
