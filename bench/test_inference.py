@@ -2,7 +2,8 @@
 
 fastnn is timed through its public ``MLP.predict_proba`` (which validates
 its input on every call), through ``net.network.predict`` (validation of
-params and rows only) and through ``net.network.predict`` with a
+params and rows only), through ``MLP.predictor()`` (the serving path:
+weights checked once, rows checked in C), and through the last two with a
 preallocated output. The peers are PyTorch eager under
 ``torch.inference_mode``, scikit-learn's ``predict_proba`` and ONNX
 Runtime running the skl2onnx conversion of that scikit-learn model. Every
@@ -27,7 +28,8 @@ from _workload import (
 
 BATCH_ROWS = 10000
 ROW_COUNTS = [1, BATCH_ROWS]
-FASTNN_VARIANTS = ["predict_proba", "network.predict", "network.predict-out"]
+FASTNN_VARIANTS = ["predict_proba", "network.predict", "network.predict-out", "predictor",
+                   "predictor-out"]
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +85,12 @@ def test_predict_fastnn(benchmark, record, threads, network, predict_rows,
         predict, args, kwargs = network.predict_proba, (X,), {}
     elif variant == "network.predict":
         predict, args, kwargs = network.network.predict, (network.params, X), {}
-    else:
+    elif variant == "network.predict-out":
         predict, args, kwargs = network.network.predict, (network.params, X), {"out": out}
+    elif variant == "predictor":
+        predict, args, kwargs = network.predictor(), (X,), {}
+    else:
+        predict, args, kwargs = network.predictor(), (X,), {"out": out}
     check_probabilities("fastnn " + variant, predict(*args, **kwargs),
                         reference_probabilities[:rows])
 

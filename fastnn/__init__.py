@@ -30,7 +30,7 @@ del _initialize
 
 from ._network import MLP, load
 from ._estimators import MLPClassifier, MLPRegressor
-from ._core import NonFiniteLossError
+from ._core import NonFiniteLossError, Predictor
 from ._estimators import ConvergenceWarning
 from ._io import ModelFileError
 from ._validation import NotFittedError
@@ -44,6 +44,7 @@ __all__ = [
     "ModelFileError",
     "NonFiniteLossError",
     "NotFittedError",
+    "Predictor",
     "config",
     "get_num_threads",
     "load",

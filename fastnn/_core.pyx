@@ -9,6 +9,7 @@ Python API builds on these; tests also call them directly.
 import numpy as np
 
 cimport numpy as cnp
+from libc.math cimport isfinite
 from libc.stdint cimport int64_t, uint64_t
 
 cnp.import_array()
@@ -781,3 +782,175 @@ cdef class Network:
         if status != FNN_OK:
             raise RuntimeError("training failed with status %d" % status)
         return loss_sum
+
+
+cdef class Predictor:
+    """A frozen copy of a network's weights with a low-overhead predict call.
+
+    Built once (``MLP.predictor()`` or an estimator's ``predictor()``), it
+    validates the weights then, so each call only checks the rows: dtype,
+    shape, layout and finiteness, in C. The kernels run with the GIL
+    released on per-thread scratch memory, so one Predictor can serve many
+    Python threads at once. Training the original model afterwards does not
+    change it.
+
+    Parameters
+    ----------
+    network : Network
+    params : ndarray
+        Flat parameters of ``network``; the Predictor keeps a read-only copy.
+    logits : bool
+        Return the last layer's logits instead of the output head's values.
+    two_columns : bool
+        For a network with one logistic output: return the probabilities of
+        both classes, ``[1 - p, p]``, as a binary classifier's
+        ``predict_proba`` does.
+    squeeze : bool
+        For a network with one output: return shape (n,) instead of (n, 1),
+        as a single-target regressor's ``predict`` does.
+    """
+    cdef Network network
+    cdef readonly cnp.ndarray params
+    cdef readonly int n_features
+    cdef readonly int n_outputs
+    cdef readonly object dtype
+    cdef int code
+    cdef int type_num
+    cdef bint logits
+    cdef bint two_columns
+    cdef bint squeeze
+
+    def __init__(self, Network network, cnp.ndarray params, bint logits=False,
+                 bint two_columns=False, bint squeeze=False):
+        network._check_flat(params, "params", False)
+        n_out = network.sizes[network.net.n_layers]
+        if two_columns and (n_out != 1 or logits):
+            raise ValueError("two_columns needs a network with one output and logits=False, "
+                             "got %d outputs" % n_out)
+        if squeeze and (n_out != 1 or two_columns):
+            raise ValueError("squeeze needs a network with one output and two_columns=False")
+        self.network = network
+        self.params = params.copy()
+        self.params.flags.writeable = False
+        self.n_features = network.sizes[0]
+        self.n_outputs = 2 if two_columns else n_out
+        self.dtype = network.dtype
+        self.code = network.net.dtype
+        self.type_num = cnp.NPY_FLOAT32 if self.code == FNN_FLOAT32 else cnp.NPY_FLOAT64
+        self.logits = logits
+        self.two_columns = two_columns
+        self.squeeze = squeeze
+
+    def __reduce__(self):
+        return (Predictor, (self.network, self.params, self.logits, self.two_columns,
+                            self.squeeze))
+
+    def __call__(self, X, out=None):
+        """Return the predictions for rows X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features) or (n_features,)
+            One row may be given as a 1-D array; the result is then 1-D
+            too. A C-contiguous array of the network's dtype is used as it
+            is; anything else is converted first.
+        out : ndarray, optional
+            Where to write the result: C-contiguous, writeable, of the
+            network's dtype and of the result's shape. Passing the same
+            array from several threads at once races; give each its own.
+
+        Returns
+        -------
+        ndarray
+            ``out`` when given.
+        """
+        cdef cnp.ndarray x
+        if (cnp.PyArray_Check(X) and cnp.PyArray_TYPE(<cnp.ndarray>X) == self.type_num
+                and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>X)):
+            x = <cnp.ndarray>X
+        else:
+            try:
+                x = np.ascontiguousarray(X, dtype=self.dtype)
+            except (TypeError, ValueError) as exc:
+                raise TypeError("X must be an array of numbers, got %s (%s)"
+                                % (type(X).__name__, exc)) from None
+        cdef int ndim = cnp.PyArray_NDIM(x)
+        cdef ptrdiff_t n
+        if ndim == 2 and cnp.PyArray_DIMS(x)[1] == self.n_features:
+            n = cnp.PyArray_DIMS(x)[0]
+        elif ndim == 1 and cnp.PyArray_DIMS(x)[0] == self.n_features:
+            n = 1
+        else:
+            raise ValueError("X must have shape (n, %d) or (%d,), got %s"
+                             % (self.n_features, self.n_features, np.shape(x)))
+        if n == 0:
+            raise ValueError("X has no rows")
+
+        cdef tuple shape
+        if ndim == 1:
+            shape = () if self.squeeze else (self.n_outputs,)
+        elif self.squeeze:
+            shape = (n,)
+        else:
+            shape = (n, self.n_outputs)
+        cdef cnp.ndarray o
+        if out is None:
+            o = np.empty(shape if shape else (1,), dtype=self.dtype)
+        else:
+            if not cnp.PyArray_Check(out):
+                raise TypeError("out must be a NumPy array, got %s" % type(out).__name__)
+            o = <cnp.ndarray>out
+            _require(o, "out", self.code, shape if shape else (1,))
+
+        cdef ptrdiff_t total = n * self.n_features, i
+        cdef ptrdiff_t bad = -1
+        cdef const float *xf
+        cdef const double *xd
+        cdef void *pp = cnp.PyArray_DATA(self.params)
+        cdef void *px = cnp.PyArray_DATA(x)
+        cdef void *po = cnp.PyArray_DATA(o)
+        cdef fnn_status status = FNN_OK
+        cdef bint head = not self.logits
+        with nogil:
+            if self.code == FNN_FLOAT32:
+                xf = <const float *>px
+                for i in range(total):
+                    if not isfinite(xf[i]):
+                        bad = i
+                        break
+            else:
+                xd = <const double *>px
+                for i in range(total):
+                    if not isfinite(xd[i]):
+                        bad = i
+                        break
+            if bad < 0:
+                status = fnn_net_predict(&self.network.net, pp, px, n, self.n_features, head, po)
+                if status == FNN_OK and self.two_columns:
+                    _expand_two_columns(po, n, self.code)
+        if bad >= 0:
+            raise ValueError("X contains NaN or infinity (row %d, column %d); impute or drop "
+                             "such values first" % (bad // self.n_features,
+                                                    bad % self.n_features))
+        if status == FNN_ENOMEM:
+            raise MemoryError("could not allocate scratch memory for %d rows" % n)
+        if not shape:
+            return o[0]
+        return o
+
+
+cdef void _expand_two_columns(void *p, ptrdiff_t n, int code) noexcept nogil:
+    """Turn n probabilities p into n rows [1 - p, p], in place (backwards)."""
+    cdef ptrdiff_t i
+    cdef float *f
+    cdef double *d
+    if code == FNN_FLOAT32:
+        f = <float *>p
+        for i in range(n - 1, -1, -1):
+            f[2 * i + 1] = f[i]
+            f[2 * i] = 1 - f[2 * i + 1]
+    else:
+        d = <double *>p
+        for i in range(n - 1, -1, -1):
+            d[2 * i + 1] = d[i]
+            d[2 * i] = 1 - d[2 * i + 1]

@@ -1056,6 +1056,19 @@ class MLPClassifier(_BaseMLP):
             return np.hstack([1 - P, P])
         return P
 
+    def predictor(self):
+        """Return a :class:`fastnn.Predictor` that computes ``predict_proba``.
+
+        For serving: it holds a copy of the fitted weights, checks only the
+        rows on each call, releases the GIL and may be called from many
+        threads at once. Its result equals ``predict_proba(X)`` bit for bit;
+        one row may also be passed as a 1-D array. It uses the threads of
+        :func:`fastnn.set_num_threads`, not ``n_threads``.
+        """
+        self._check_fitted()
+        two = self._mlp.layer_sizes[-1] == 1 and not self._multilabel
+        return _core.Predictor(self._mlp.network, self._mlp.params, two_columns=two)
+
     def predict_log_proba(self, X):
         """Return the logarithm of ``predict_proba``."""
         P = self.predict_proba(X)
@@ -1242,6 +1255,19 @@ class MLPRegressor(_BaseMLP):
         """Return predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
         out = self._predict_raw(X)
         return out[:, 0] if out.shape[1] == 1 else out
+
+    def predictor(self):
+        """Return a :class:`fastnn.Predictor` that computes ``predict``.
+
+        For serving: it holds a copy of the fitted weights, checks only the
+        rows on each call, releases the GIL and may be called from many
+        threads at once. Its result equals ``predict(X)`` bit for bit; one
+        row may also be passed as a 1-D array. It uses the threads of
+        :func:`fastnn.set_num_threads`, not ``n_threads``.
+        """
+        self._check_fitted()
+        return _core.Predictor(self._mlp.network, self._mlp.params,
+                               squeeze=self._mlp.layer_sizes[-1] == 1)
 
     def score(self, X, y, sample_weight=None):
         """Return the coefficient of determination R^2 on X and y."""

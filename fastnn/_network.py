@@ -424,6 +424,17 @@ class MLP:
         X = self._check_X(X)
         return self.network.predict(self.params, X)
 
+    def predictor(self, logits=False):
+        """Return a :class:`fastnn.Predictor` with a copy of the current weights.
+
+        The low-overhead call for serving: the weights are checked once
+        here, each call checks only its rows, and many threads may call it
+        at once. ``predictor()(X)`` equals ``predict_proba(X)`` bit for bit
+        (``decision_function(X)`` with ``logits=True``); one row may also be
+        passed as a 1-D array. Later training does not change it.
+        """
+        return _core.Predictor(self.network, self.params, logits=bool(logits))
+
     def decision_function(self, X):
         """Return the logits of the last layer, shape (n, n_outputs)."""
         X = self._check_X(X)

@@ -265,3 +265,101 @@ def test_optimizer_bad_arguments():
         opt.step(p, np.zeros(5, dtype=np.float32), np.zeros(5), np.zeros(5))
     with pytest.raises(ValueError, match="C-contiguous"):
         opt.step(p, np.zeros(10)[::2], np.zeros(5), np.zeros(5))
+
+
+# ---- the update fused into the backward pass (one row per batch) -----------------
+
+
+def _online_pair(dtype, optimizer, dropout=None, activation="relu", **options):
+    """Two identical networks and one-row batches, for fused and separate steps."""
+    import fastnn
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 7)).astype(dtype)
+    y = rng.integers(0, 3, size=40)
+    nets = []
+    for _ in range(2):
+        net = fastnn.MLP([7, 300, 9, 3], activation=activation, dtype=dtype, random_state=3,
+                         dropout=dropout)
+        net.configure_optimizer(optimizer, 0.01, **options)
+        nets.append(net)
+    return nets, X, nets[0].encode_targets(y)
+
+
+def _separate_steps(net, X, Y, w, alpha):
+    """One forward_backward and one step per row, in order; return the mean loss."""
+    total = 0.0
+    for i in range(len(X)):
+        total += net.forward_backward(X[i:i + 1], Y[i:i + 1],
+                                      None if w is None else w[i:i + 1], alpha)
+        net.step()
+        net.network.dropout_step += 1
+    return total / len(X)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("optimizer, options", [
+    ("adam", {}),
+    ("adam", {"weight_decay": 0.05}),
+    ("sgd", {"momentum": 0.0}),
+    ("sgd", {"momentum": 0.9, "nesterovs_momentum": False}),
+    ("sgd", {"momentum": 0.9, "nesterovs_momentum": True}),
+], ids=["adam", "adamw", "sgd", "momentum", "nesterov"])
+def test_fused_online_step_equals_separate_steps(dtype, optimizer, options):
+    (fused, separate), X, Y = _online_pair(dtype, optimizer, **options)
+    w = np.linspace(0.5, 2.0, len(X)).astype(dtype)
+    loss = fused.train_epoch(X, Y, 1, sample_weight=w, shuffle=False)
+    expected = _separate_steps(separate, X, Y, w, 0.0)
+    # Same products, same update code: the same bits.
+    np.testing.assert_array_equal(fused.params, separate.params)
+    np.testing.assert_array_equal(fused._state[0], separate._state[0])
+    np.testing.assert_array_equal(fused._state[1], separate._state[1])
+    assert fused.optimizer.t == separate.optimizer.t
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_online_step_with_l2_dropout_and_gelu(dtype):
+    (fused, separate), X, Y = _online_pair(dtype, "adam", dropout=[0.3, 0.1],
+                                           activation=["gelu", "tanh"])
+    loss = fused.train_epoch(X, Y, 1, alpha=0.3, shuffle=False)
+    expected = _separate_steps(separate, X, Y, None, 0.3)
+    # The L2 term may be rounded in another order (FMA contraction), so the
+    # parameters agree to rounding rather than bit for bit.
+    rtol = 1e-4 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(fused.params, separate.params, rtol=rtol, atol=rtol * 1e-2)
+    assert loss == pytest.approx(expected, rel=rtol)
+
+
+def test_fused_online_step_thread_invariance():
+    import fastnn
+
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            fastnn.set_num_threads(threads)
+            # 784 x 512 weights: large enough for the fused update to split over threads
+            net = fastnn.MLP([784, 512, 10], random_state=0)
+            X = np.random.default_rng(0).random((30, 784), dtype=np.float32)
+            Y = net.encode_targets(np.arange(30) % 10)
+            net.train_epoch(X, Y, 1, alpha=1e-4, shuffle=False)
+            results.append(net.params.copy())
+    finally:
+        fastnn.set_num_threads(None)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+def test_fused_online_step_stops_before_a_non_finite_update():
+    import fastnn
+
+    net = fastnn.MLP([3, 4, 1], output="identity", dtype="float64", random_state=0)
+    net.configure_optimizer("adam", 0.01)
+    X = np.array([[1.0, 2.0, 3.0], [1.0, np.inf, 0.0]])
+    Y = net.encode_targets(np.array([1.0, 2.0]))
+    before = net.params.copy()
+    with pytest.raises(_core.NonFiniteLossError):
+        net.train_epoch(X, Y, 1, shuffle=False)
+    # train_epoch restores the epoch's start; the failed row moved nothing
+    np.testing.assert_array_equal(net.params, before)
+    assert net.optimizer.t == 0

@@ -1,0 +1,189 @@
+"""fastnn.Predictor: the low-overhead predict call for serving."""
+
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+import fastnn
+
+pytestmark = pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
+
+
+@pytest.fixture(params=["float32", "float64"])
+def network(request):
+    net = fastnn.MLP([12, 40, 20, 4], dtype=request.param, random_state=0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 12))
+    net.fit(X, rng.integers(0, 4, size=200), epochs=2, batch_size=16)
+    return net
+
+
+def rows(n, width=12, seed=1):
+    return np.random.default_rng(seed).normal(size=(n, width))
+
+
+def test_equals_predict_proba(network):
+    X = rows(50).astype(network.dtype)
+    predictor = network.predictor()
+    assert predictor.dtype == network.dtype
+    assert (predictor.n_features, predictor.n_outputs) == (12, 4)
+    np.testing.assert_array_equal(predictor(X), network.predict_proba(X))
+    np.testing.assert_array_equal(network.predictor(logits=True)(X),
+                                  network.decision_function(X))
+
+
+def test_one_row_as_1d(network):
+    x = rows(1)[0].astype(network.dtype)
+    result = network.predictor()(x)
+    assert result.shape == (4,)
+    np.testing.assert_array_equal(result, network.predict_proba(x[None, :])[0])
+
+
+def test_converts_other_inputs(network):
+    X = rows(7)
+    expected = network.predict_proba(X)
+    predictor = network.predictor()
+    np.testing.assert_array_equal(predictor(X.tolist()), expected)
+    np.testing.assert_array_equal(predictor(np.asfortranarray(X)), expected)
+    other = np.float32 if network.dtype == np.float64 else np.float64
+    converted = X.astype(other)
+    np.testing.assert_array_equal(predictor(converted), network.predict_proba(converted))
+
+
+def test_out_argument(network):
+    X = rows(5).astype(network.dtype)
+    predictor = network.predictor()
+    out = np.empty((5, 4), dtype=network.dtype)
+    assert predictor(X, out=out) is out
+    np.testing.assert_array_equal(out, network.predict_proba(X))
+    row_out = np.empty(4, dtype=network.dtype)
+    assert predictor(X[0], out=row_out) is row_out
+
+
+@pytest.mark.parametrize("X, error, message", [
+    (np.zeros((3, 11)), ValueError, r"X must have shape \(n, 12\) or \(12,\), got \(3, 11\)"),
+    (np.zeros((2, 3, 12)), ValueError, r"got \(2, 3, 12\)"),
+    (np.zeros((0, 12)), ValueError, "X has no rows"),
+    ([["a"] * 12], TypeError, "X must be an array of numbers"),
+])
+def test_bad_rows(network, X, error, message):
+    with pytest.raises(error, match=message):
+        network.predictor()(X)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_rows_rejected(network, value):
+    X = rows(4)
+    X[2, 5] = value
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(row 2, column 5\)"):
+        network.predictor()(X)
+
+
+def test_bad_out(network):
+    X = rows(3).astype(network.dtype)
+    predictor = network.predictor()
+    other = np.float32 if network.dtype == np.float64 else np.float64
+    with pytest.raises(ValueError, match=r"out must have shape \(3, 4\)"):
+        predictor(X, out=np.empty((3, 5), dtype=network.dtype))
+    with pytest.raises(TypeError, match="out must have dtype"):
+        predictor(X, out=np.empty((3, 4), dtype=other))
+    with pytest.raises(TypeError, match="out must be a NumPy array"):
+        predictor(X, out=[[0.0] * 4] * 3)
+    frozen = np.empty((3, 4), dtype=network.dtype)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="out must be writeable"):
+        predictor(X, out=frozen)
+
+
+def test_weights_frozen_at_creation(network):
+    X = rows(20).astype(network.dtype)
+    predictor = network.predictor()
+    before = predictor(X).copy()
+    network.fit(rows(100), np.arange(100) % 4, epochs=1, batch_size=10)
+    assert not np.array_equal(network.predict_proba(X), before)
+    np.testing.assert_array_equal(predictor(X), before)
+    assert not predictor.params.flags.writeable
+    with pytest.raises(ValueError):
+        predictor.params[0] = 1.0
+
+
+def test_pickle_round_trip(network):
+    X = rows(6).astype(network.dtype)
+    predictor = network.predictor()
+    clone = pickle.loads(pickle.dumps(predictor))
+    np.testing.assert_array_equal(clone(X), predictor(X))
+
+
+def test_many_threads_at_once(network):
+    predictor = network.predictor()
+    inputs = [rows(1 + i % 3, seed=10 + i).astype(network.dtype) for i in range(16)]
+    expected = [network.predict_proba(X) for X in inputs]
+    failures = []
+    start = threading.Barrier(8)
+
+    def serve(worker):
+        start.wait()
+        for repeat in range(200):
+            i = (worker + repeat) % len(inputs)
+            if not np.array_equal(predictor(inputs[i]), expected[i]):
+                failures.append((worker, repeat))
+
+    threads = [threading.Thread(target=serve, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
+
+
+def test_direct_construction_checks():
+    net = fastnn.MLP([3, 2], random_state=0)
+    with pytest.raises(ValueError, match="two_columns needs a network with one output"):
+        fastnn.Predictor(net.network, net.params, two_columns=True)
+    with pytest.raises(ValueError, match="squeeze needs a network with one output"):
+        fastnn.Predictor(net.network, net.params, squeeze=True)
+    with pytest.raises(ValueError, match="params must have shape"):
+        fastnn.Predictor(net.network, net.params[:-1])
+
+
+# ---- estimators ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_predictor(n_classes):
+    X = rows(120)
+    y = np.array(["a", "b", "c"])[np.arange(120) % n_classes]
+    clf = fastnn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    predictor = clf.predictor()
+    np.testing.assert_array_equal(predictor(X), clf.predict_proba(X))
+    assert predictor(X[0]).shape == (n_classes,)
+    assert predictor.n_outputs == n_classes
+
+
+def test_multilabel_classifier_predictor():
+    X = rows(80)
+    Y = (rows(80, width=3, seed=2) > 0).astype(int)
+    clf = fastnn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(clf.predictor()(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_regressor_predictor(n_targets):
+    X = rows(90)
+    y = X[:, :n_targets].sum(axis=1) if n_targets == 1 else X[:, :n_targets]
+    reg = fastnn.MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    predictor = reg.predictor()
+    np.testing.assert_array_equal(predictor(X), reg.predict(X))
+    one = predictor(X[0])
+    if n_targets == 1:
+        assert np.ndim(one) == 0 and one == reg.predict(X[:1])[0]
+    else:
+        np.testing.assert_array_equal(one, reg.predict(X[:1])[0])
+
+
+def test_unfitted_estimator_has_no_predictor():
+    with pytest.raises(fastnn.NotFittedError):
+        fastnn.MLPClassifier().predictor()
