@@ -128,8 +128,9 @@ def _add_train_parser(sub):
 
 def _add_evaluate_parser(sub):
     evaluate = sub.add_parser(
-        "evaluate", help="print a model's metrics on labelled rows of a CSV file",
-        description="Predict the rows of DATA.csv and compare with its target column.",
+        "evaluate", help="print a model's metrics on labelled rows of a CSV file or dataset",
+        description="Predict the rows of DATA.csv (or of a shipped dataset) and compare "
+                    "with its target column.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file written by fastnn train")
     evaluate.add_argument("data", nargs="?", metavar="DATA.csv",
@@ -147,9 +148,10 @@ def _add_evaluate_parser(sub):
 
 def _add_predict_parser(sub):
     predict = sub.add_parser(
-        "predict", help="write predictions for the rows of a CSV file",
+        "predict", help="write predictions for the rows of a CSV file or dataset",
         description=(
-            "Write one prediction per row of DATA.csv, in input order, as CSV to stdout "
+            "Write one prediction per row of DATA.csv (or of a shipped dataset), in input "
+            "order, as CSV to stdout "
             "or to -o OUT.csv. Columns: the --id column, prediction, and with --proba one "
             "probability column per class."
         ),

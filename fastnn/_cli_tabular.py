@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -12,6 +13,7 @@ import time
 import numpy as np
 
 from ._cli import TASK_CHOICES, CommandError, check_training_options, require_matplotlib
+from ._table import describe_names
 
 # ---- reading ---------------------------------------------------------------
 
@@ -118,7 +120,7 @@ def as_selected(table, drop, types):
     missing = [name for name in drop if name not in table]
     if missing:
         raise CommandError("--drop names columns that are not in the data: %s; its columns "
-                           "are: %s" % (", ".join(missing), ", ".join(table.columns)))
+                           "are: %s" % (", ".join(missing), describe_names(table.columns)))
     return as_table(table, drop=list(drop) or None, types=types or None)
 
 
@@ -145,13 +147,17 @@ def command_train_csv(args):
     table, source = read_input(args, drop=args.drop, types=types)
     if args.target not in table:
         raise CommandError("%s has no column %r to use as --target; its columns are: %s"
-                           % (source, args.target, ", ".join(table.columns)))
+                           % (source, args.target, describe_names(table.columns)))
     if table.n_rows < 2:
         raise CommandError("%s has %d data row; training needs at least 2"
                            % (source, table.n_rows))
     # Infer every column's type now, so that a bad column fails before training.
     for name in table.columns:
         table.type_of(name)
+    if args.decimal == ".":
+        _warn_decimal_comma(table)
+    if args.out:
+        _check_writable(args.out)
     positive = args.positive
     if positive is None and args.dataset is not None:
         positive = dataset_table(args.dataset)[1].positive_label
@@ -211,6 +217,40 @@ def command_train_csv(args):
     return 0
 
 
+# A number written with a decimal comma, optionally with "." between thousands.
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def _warn_decimal_comma(table):
+    """Warn about text columns whose values all look like decimal-comma numbers."""
+    from ._table import CATEGORICAL
+
+    for name in table.columns:
+        if table.type_of(name) != CATEGORICAL:
+            continue
+        values = {v for v in table.text(name) if v is not None}
+        commas = [v for v in values if _DECIMAL_COMMA.match(v)]
+        if commas and all(_DECIMAL_COMMA.match(v) or _INTEGER.match(v) for v in values):
+            print("fastnn: warning: column %r reads as text, but its values look like numbers "
+                  "with a decimal comma (such as %r); if they are, pass --decimal ,"
+                  % (name, sorted(commas)[0]), file=sys.stderr)
+
+
+def _check_writable(path):
+    """Fail before training when the model could not be saved to ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    problem = None
+    if os.path.isdir(path):
+        problem = "it is a directory"
+    elif not os.path.isdir(directory):
+        problem = "the directory %s does not exist" % directory
+    elif not os.access(directory, os.W_OK | os.X_OK):
+        problem = "the directory %s is not writable" % directory
+    if problem:
+        raise CommandError("could not save the model to %s: %s" % (path, problem))
+
+
 def _check_target(table, args, source, positive):
     """Reject a single-class target and an unknown positive class before training starts."""
     from ._model import infer_task
@@ -219,6 +259,7 @@ def _check_target(table, args, source, positive):
         if args.positive is not None:
             raise CommandError("--positive applies to classification, but %r is a regression "
                                "target (use --task classify to treat it as classes)" % args.target)
+        table.numeric(args.target)  # names the first line whose target is not a number
         return
     labels = sorted({v for v in table.text(args.target) if v is not None})
     if len(labels) < 2:
@@ -304,6 +345,10 @@ def command_evaluate(args):
             "%s has no column %r, the target the model was trained on; evaluate needs "
             "labelled rows (use predict for rows without it)" % (source, model.target_name_)
         )
+    if args.dataset is not None and model.metadata.get("dataset") == args.dataset:
+        print("fastnn: warning: these are all %d rows of %s, including those the model "
+              "trained on, so the metrics are optimistic; 'fastnn train' printed the metrics "
+              "on its held-out test rows" % (table.n_rows, args.dataset), file=sys.stderr)
     result = _flatten_metrics(model.evaluate(table))
     result.update(task=model.task_, target=model.target_name_)
     if args.json:
@@ -362,7 +407,7 @@ def command_predict(args):
     if args.id is not None:
         if args.id not in table:
             raise CommandError("%s has no column %r given to --id; its columns are: %s"
-                               % (source, args.id, ", ".join(table.columns)))
+                               % (source, args.id, describe_names(table.columns)))
         ids = table.text(args.id)
 
     header, rows = _prediction_rows(model, table, args.proba, args.id, ids)

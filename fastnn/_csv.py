@@ -40,7 +40,8 @@ def read_columns(path, delimiter=None, encoding="utf-8", na_values=frozenset()):
     Parameters
     ----------
     path : str or os.PathLike
-        A name ending in ``.gz`` is read as gzip-compressed text.
+        A gzip-compressed file (a name ending in ``.gz``, or gzip's magic
+        bytes at the start) is decompressed while reading.
     delimiter : str or None
         One character; None detects it from the header line.
     encoding : str
@@ -77,8 +78,9 @@ def read_columns(path, delimiter=None, encoding="utf-8", na_values=frozenset()):
             return _parse(f, path, delimiter, na_values)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(
-            "%s: damaged gzip data (%s); a file whose name ends in .gz must be "
-            "gzip-compressed CSV" % (path, str(exc) or "it ends early"), source=path,
+            "%s: damaged gzip data (%s); a file named .gz or starting with gzip's "
+            "signature must be gzip-compressed CSV" % (path, str(exc) or "it ends early"),
+            source=path,
         ) from None
     except UnicodeDecodeError as exc:
         line, byte = _first_undecodable_line(path, encoding)
@@ -161,8 +163,14 @@ def _clean_header(record, path):
 
 
 def is_gzip_path(path):
-    """True for a name that ends in .gz: such files are read through gzip."""
-    return path.lower().endswith(".gz")
+    """True for a gzip-compressed file: a name that ends in .gz, or gzip's magic bytes."""
+    if path.lower().endswith(".gz"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False  # opening it again reports the problem
 
 
 def _open_text(path, encoding):

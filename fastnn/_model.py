@@ -26,6 +26,7 @@ from ._table import (
     Table,
     as_table,
     column_from_values,
+    describe_names,
     parse_boolean,
 )
 from ._table_preprocessor import TablePreprocessor
@@ -257,7 +258,7 @@ class TabularModel(ParamsMixin):
             if target not in table:
                 raise DataError(
                     "%s has no column %r to use as the target; its columns are: %s"
-                    % (table.source, target, ", ".join(table.columns)),
+                    % (table.source, target, describe_names(table.columns)),
                     source=table.source, column=target,
                 )
             return table.drop([target]), table.select([target]), target
@@ -520,6 +521,9 @@ class TabularModel(ParamsMixin):
         if y is None and target is None:
             target = self.target_name_
         features, y_table, name = self._split_target(data, y, target)
+        # Missing input columns are the likelier mistake (a file for another
+        # model); name them before any complaint about the target's values.
+        self.preprocessor_._check_columns(features)
         labels, present = self._read_labels(y_table, name, training=False)
         if not present.any():
             raise DataError("%s has no rows with a value in the target column %r"

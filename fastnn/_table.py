@@ -202,8 +202,9 @@ class Table:
             raise self.error(
                 first, name,
                 "%r is not a number, but %d of the column's %d values are numbers; mark it "
-                "as missing (na_values, --na) or declare the column categorical "
-                "(types={%r: 'categorical'}, --type %s=categorical)"
+                "as missing or declare the column categorical (from Python: na_values=[...] "
+                "or types={%r: 'categorical'}; on the command line: --na TEXT or --type "
+                "%s=categorical)"
                 % (values[first], n_present - n_bad, n_present, name, name),
             )
         return CATEGORICAL
@@ -350,12 +351,23 @@ class Table:
             raise DataError(
                 "%s has no column %s; its columns are: %s"
                 % (self.source, ", ".join(repr(name) for name in unknown),
-                   ", ".join(self._columns) or "(none)"),
+                   describe_names(self._columns)),
                 source=self.source, column=unknown[0],
             )
 
 
 # ---- parsing single values ---------------------------------------------------
+
+
+def describe_names(names, limit=20):
+    """Return up to ``limit`` names joined by commas, then how many more there are."""
+    names = [str(name) for name in names]
+    if not names:
+        return "(none)"
+    text = ", ".join(names[:limit])
+    if len(names) > limit:
+        text += ", ... and %d more" % (len(names) - limit)
+    return text
 
 
 def parse_number(text, decimal="."):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from ._base import ParamsMixin
-from ._table import BOOLEAN, CATEGORICAL, NUMERIC, DataError, as_table
+from ._table import BOOLEAN, CATEGORICAL, NUMERIC, DataError, as_table, describe_names
 from ._validation import NotFittedError
 
 # The category that stands for a missing value with categorical_imputation="missing".
@@ -235,17 +235,22 @@ class TablePreprocessor(ParamsMixin):
         """
         self._check_fitted("transform")
         table = self._as_table(data, types=False)
+        self._check_columns(table)
+        numeric = self._numeric_block(table)
+        features, _ = self._assemble(table, numeric, warn_unknown=True)
+        return features[:, self._keep]
+
+    def _check_columns(self, table):
+        """Raise DataError naming the fitted input columns that ``table`` lacks."""
         absent = [name for name in self.input_columns_ if name not in table]
         if absent:
             raise DataError(
                 "%s lacks column%s %s that the model was trained on; its columns are: %s"
                 % (table.source, "s" if len(absent) > 1 else "",
-                   ", ".join(repr(name) for name in absent), ", ".join(table.columns) or "(none)"),
+                   describe_names([repr(name) for name in absent]),
+                   describe_names(table.columns)),
                 source=table.source, column=absent[0],
             )
-        numeric = self._numeric_block(table)
-        features, _ = self._assemble(table, numeric, warn_unknown=True)
-        return features[:, self._keep]
 
     def fit_transform(self, data, y=None):
         """Fit to data, then return it encoded."""

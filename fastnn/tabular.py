@@ -57,7 +57,8 @@ def read_csv(path, *, delimiter=None, decimal=".", na_values=None, keep_default_
     Parameters
     ----------
     path : str or os.PathLike
-        A name ending in ``.gz`` is read as gzip-compressed CSV.
+        A gzip-compressed file (a name ending in ``.gz``, or gzip's magic
+        bytes at the start) is decompressed while reading.
     delimiter : str, optional
         Field separator. By default the most frequent of ``,`` ``;`` tab
         and ``|`` outside quotes in the header line.

@@ -154,6 +154,16 @@ def test_evaluate_and_predict_dataset_model(trained, tmp_path):
     metrics = json.loads(evaluated.stdout)
     assert metrics["n"] == n_rows
     assert metrics["accuracy"] > 0.95
+    # All rows include the training rows, and the command says so.
+    assert "including those the model trained on" in evaluated.stderr
+
+    # Another dataset's rows lack the model's columns: named before anything else.
+    other = "digits" if dataset == "breast_cancer" else "breast_cancer"
+    wrong = run_cli("evaluate", str(model_path), "--dataset", other)
+    assert wrong.returncode == 2
+    assert "fastnn: error: dataset %s lacks columns" % other in wrong.stderr
+    assert "... and " in wrong.stderr and " more" in wrong.stderr
+    assert len(wrong.stderr) < 1200
 
     # The same rows as a gzip-compressed CSV file give the same predictions.
     from_dataset = run_cli("predict", str(model_path), "--dataset", dataset, "--proba")
@@ -222,13 +232,40 @@ def test_train_invalid_option(args, expected):
 
 def test_train_unwritable_out(tmp_path):
     target = tmp_path / "missing" / "model.bin"
-    result = run_cli("train", "--dataset", "breast_cancer", "--epochs", "1", "--quiet",
+    result = run_cli("train", "--dataset", "breast_cancer", "--epochs", "1",
                      "--out", str(target))
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2
-    assert lines[-1].startswith("fastnn: error: could not save the model to %s" % target)
+    assert lines[-1] == ("fastnn: error: could not save the model to %s: the directory %s "
+                         "does not exist" % (target, target.parent))
     assert "Traceback" not in result.stderr
     assert not target.exists()
+    # Checked before training, not after it.
+    assert "epoch 1/" not in result.stderr
+    assert result.stdout == ""
+    directory = run_cli("train", "--dataset", "breast_cancer", "--out", str(tmp_path))
+    assert directory.returncode == 2
+    assert "could not save the model to %s: it is a directory" % tmp_path in directory.stderr
+
+
+def test_train_warns_about_decimal_commas():
+    result = run_cli("train", str(DATA / "houses_semicolon.csv"), "--target", "price_thousands",
+                     "--task", "regress", "--epochs", "1", "--quiet")
+    # The regression target is not numeric without --decimal: an error on line 2.
+    assert result.returncode == 2
+    assert ("column 'area_m2' reads as text, but its values look like numbers with a "
+            "decimal comma (such as ") in result.stderr
+    assert "pass --decimal ," in result.stderr
+    assert ("houses_semicolon.csv, line 2, column 'price_thousands': '488,66' is not a "
+            "number") in result.stderr
+
+
+def test_regression_target_checked_from_the_first_line():
+    result = run_cli("train", str(DATA / "credit.csv"), "--target", "default", "--task",
+                     "regress", "--epochs", "1", "--quiet")
+    assert result.returncode == 2
+    assert "credit.csv, line 2, column 'default': 'no' is not a number" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_info():

@@ -40,6 +40,16 @@ def test_gzip_file_reads_like_plain(tmp_path):
     np.testing.assert_array_equal(table.numeric("income"), plain.numeric("income"))
 
 
+def test_gzip_recognized_by_its_signature(tmp_path):
+    import gzip
+
+    packed = tmp_path / "data.csv"
+    packed.write_bytes(gzip.compress(b"a,b\n1,x\n"))
+    table = read_csv(packed)
+    assert table.columns == ["a", "b"]
+    assert list(table["b"]) == ["x"]
+
+
 def test_damaged_gzip_file(tmp_path):
     import gzip
 
