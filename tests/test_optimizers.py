@@ -363,3 +363,27 @@ def test_fused_online_step_stops_before_a_non_finite_update():
     # train_epoch restores the epoch's start; the failed row moved nothing
     np.testing.assert_array_equal(net.params, before)
     assert net.optimizer.t == 0
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("adam", {}),
+    ("sgd", {"momentum": 0.9, "nesterov": True}),
+    ("sgd", {"momentum": 0.9, "nesterov": False}),
+], ids=["adam", "nesterov", "momentum"])
+def test_subnormal_state_stored_as_zero(float_dtype, kind, options):
+    # A state that decays below the smallest normal number becomes exactly
+    # 0, so later steps never compute on subnormals; normal values are kept.
+    tiny = np.finfo(float_dtype).tiny
+    params = np.ones(4, dtype=float_dtype)
+    grads = np.zeros(4, dtype=float_dtype)
+    state1 = np.array([tiny * 1.05, -tiny * 1.05, tiny * 100, 0.5], dtype=float_dtype)
+    state2 = np.array([tiny * 1.0005, 1.0, 1.0, 1.0], dtype=float_dtype)
+    opt = _core.Optimizer(kind, learning_rate=1e-3, **options)
+    opt.step(params, grads, state1, state2)
+    decay = 0.9
+    assert state1[0] == 0 and state1[1] == 0
+    assert state1[2] == pytest.approx(tiny * 100 * decay, rel=1e-6)
+    assert state1[3] == pytest.approx(0.5 * decay, rel=1e-6)
+    if kind == "adam":
+        assert state2[0] == 0 and state2[1] == pytest.approx(0.999, rel=1e-6)
+    assert np.all(np.isfinite(params))
