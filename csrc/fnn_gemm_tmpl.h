@@ -58,6 +58,10 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     const KT_UKERNEL_T ukernel = KT_UKERNEL(kt);
     const KT_PACK_A_T pack_a = KT_PACK_A(kt);
     const KT_PACK_B_T pack_b = KT_PACK_B(kt);
+    /* With a single column panel each sliver of A is used once: read it in
+     * place rather than pack it. */
+    const int direct_a = n <= NR;
+    const ptrdiff_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
     const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
     const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
     const int nt = fnn_threads_for(2.0 * (double)m * (double)n * (double)k);
@@ -102,11 +106,13 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                 const ptrdiff_t mc = m - ic < MC ? m - ic : MC;
                 const ptrdiff_t n_ir = (mc + MR - 1) / MR;
 
+                if (!direct_a) {
 #pragma omp for schedule(static)
-                for (ptrdiff_t ir = 0; ir < n_ir; ir++) {
-                    const ptrdiff_t i0 = ic + ir * MR;
-                    const int mr = (int)(m - i0 < MR ? m - i0 : MR);
-                    pack_a(Ap + ir * MR * kc, transa, A, lda, i0, mr, pc, kc);
+                    for (ptrdiff_t ir = 0; ir < n_ir; ir++) {
+                        const ptrdiff_t i0 = ic + ir * MR;
+                        const int mr = (int)(m - i0 < MR ? m - i0 : MR);
+                        pack_a(Ap + ir * MR * kc, transa, A, lda, i0, mr, pc, kc);
+                    }
                 }
 
                 /* loops 2 and 1 (jr, ir) as one range of micro-tiles; each
@@ -118,8 +124,13 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                     const ptrdiff_t i0 = ic + ir * MR, j0 = jc + jr * NR;
                     const int mr = (int)(m - i0 < MR ? m - i0 : MR);
                     const int nr = (int)(n - j0 < NR ? n - j0 : NR);
-                    ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
-                            C + i0 * ldc + j0, ldc, mr, nr);
+                    if (direct_a)
+                        KT_UKERNEL_SA(kt)(kc, alpha, A + i0 * rsa + pc * csa, rsa, csa,
+                                          Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
+                                          mr, nr);
+                    else
+                        ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
+                                C + i0 * ldc + j0, ldc, mr, nr);
                 }
             }
         }

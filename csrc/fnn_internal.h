@@ -48,6 +48,14 @@ typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, cons
 typedef void (*fnn_ukernel_f64)(ptrdiff_t kc, double alpha, const double *Ap, const double *Bp,
                                 double beta, double *C, ptrdiff_t ldc, int m, int n);
 
+/* The micro-kernel reading op(A) in place: element (i, p) at A[i * rsa + p * csa]. */
+typedef void (*fnn_ukernel_sa_f32)(ptrdiff_t kc, float alpha, const float *A, ptrdiff_t rsa,
+                                   ptrdiff_t csa, const float *Bp, float beta, float *C,
+                                   ptrdiff_t ldc, int m, int n);
+typedef void (*fnn_ukernel_sa_f64)(ptrdiff_t kc, double alpha, const double *A, ptrdiff_t rsa,
+                                   ptrdiff_t csa, const double *Bp, double beta, double *C,
+                                   ptrdiff_t ldc, int m, int n);
+
 /* Packing of one MR-row sliver of op(A) and one NR-column sliver of op(B);
  * see fnn_ukernel_tmpl.h. */
 typedef void (*fnn_pack_a_f32)(float *Ap, int transa, const float *A, ptrdiff_t lda,
@@ -117,6 +125,8 @@ typedef struct {
     fnn_optimizer_step_f64_fn optimizer_step_f64;
     fnn_layer_update_f32_fn layer_update_f32;
     fnn_layer_update_f64_fn layer_update_f64;
+    fnn_ukernel_sa_f32 gemm_sa_f32;
+    fnn_ukernel_sa_f64 gemm_sa_f64;
 } fnn_kernel_table;
 
 extern const fnn_kernel_table fnn_kernels_scalar;

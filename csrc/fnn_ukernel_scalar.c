@@ -41,4 +41,6 @@ const fnn_kernel_table fnn_kernels_scalar = {
     optimizer_step_f64,
     layer_update_f32,
     layer_update_f64,
+    ukernel_sa_f32,
+    ukernel_sa_f64,
 };

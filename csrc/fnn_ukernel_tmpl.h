@@ -16,28 +16,13 @@
 typedef REAL SFX(vec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
 #define UK_NV (UK_NR / UK_VLEN)
 
-static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
-                         const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
-                         int m, int n)
+/* C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n (C not read
+ * when beta == 0): full tiles straight from the registers, edge tiles
+ * element by element. */
+static inline __attribute__((always_inline)) void
+SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restrict C,
+                ptrdiff_t ldc, int m, int n)
 {
-    SFX(vec) acc[UK_MR][UK_NV];
-    for (int i = 0; i < UK_MR; i++)
-        for (int v = 0; v < UK_NV; v++)
-            acc[i][v] = (SFX(vec)){0};
-
-    /* rank-1 updates: acc += Ap[:, p] * Bp[p, :] */
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        SFX(vec) b[UK_NV];
-        for (int v = 0; v < UK_NV; v++)
-            memcpy(&b[v], Bp + p * UK_NR + v * UK_VLEN, sizeof(b[v]));
-        for (int i = 0; i < UK_MR; i++) {
-            SFX(vec) a = Ap[p * UK_MR + i] - (SFX(vec)){0}; /* x - 0 == x exactly, so this folds to a broadcast */
-            for (int v = 0; v < UK_NV; v++)
-                acc[i][v] += a * b[v];
-        }
-    }
-
-    /* store: full tiles straight to C, edge tiles element by element */
     if (m == UK_MR && n == UK_NR) {
         for (int i = 0; i < UK_MR; i++) {
             for (int v = 0; v < UK_NV; v++) {
@@ -53,14 +38,76 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
         }
         return;
     }
+    /* vector by vector, so that the full-tile path above keeps acc in registers */
     REAL tile[UK_MR][UK_NR];
-    memcpy(tile, acc, sizeof(tile));
+    for (int i = 0; i < UK_MR; i++)
+        for (int v = 0; v < UK_NV; v++)
+            memcpy(&tile[i][v * UK_VLEN], &acc[i][v], sizeof(acc[i][v]));
     for (int i = 0; i < m; i++) {
         for (int j = 0; j < n; j++) {
             REAL c = alpha * tile[i][j];
             C[i * ldc + j] = beta != 0 ? c + beta * C[i * ldc + j] : c;
         }
     }
+}
+
+static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
+                         const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
+                         int m, int n)
+{
+    SFX(vec) acc[UK_MR][UK_NV];
+    for (int i = 0; i < UK_MR; i++)
+        for (int v = 0; v < UK_NV; v++)
+            acc[i][v] = (SFX(vec)){0};
+    /* C is read (beta != 0) or written at the end: start loading its lines */
+    for (int i = 0; i < m; i++)
+        __builtin_prefetch(C + i * ldc, 1);
+
+    /* rank-1 updates: acc += Ap[:, p] * Bp[p, :] */
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        SFX(vec) b[UK_NV];
+        for (int v = 0; v < UK_NV; v++)
+            memcpy(&b[v], Bp + p * UK_NR + v * UK_VLEN, sizeof(b[v]));
+        for (int i = 0; i < UK_MR; i++) {
+            SFX(vec) a = Ap[p * UK_MR + i] - (SFX(vec)){0}; /* x - 0 == x exactly, so this folds to a broadcast */
+            for (int v = 0; v < UK_NV; v++)
+                acc[i][v] += a * b[v];
+        }
+    }
+    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n);
+}
+
+/* The micro-kernel with op(A) read in place instead of packed: element
+ * (i, p) of the sliver is A[i * rsa + p * csa]. For a product with a single
+ * column panel, each sliver of A is used once, so packing it would cost as
+ * much as the multiply. Rows i >= m read row 0, whose products are then
+ * dropped, so nothing past the matrix is read. Same sums in the same order
+ * as ukernel. */
+static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t rsa,
+                            ptrdiff_t csa, const REAL *restrict Bp, REAL beta,
+                            REAL *restrict C, ptrdiff_t ldc, int m, int n)
+{
+    const REAL *rows[UK_MR];
+    for (int i = 0; i < UK_MR; i++)
+        rows[i] = A + (i < m ? i : 0) * rsa;
+    SFX(vec) acc[UK_MR][UK_NV];
+    for (int i = 0; i < UK_MR; i++)
+        for (int v = 0; v < UK_NV; v++)
+            acc[i][v] = (SFX(vec)){0};
+    for (int i = 0; i < m; i++)
+        __builtin_prefetch(C + i * ldc, 1);
+
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        SFX(vec) b[UK_NV];
+        for (int v = 0; v < UK_NV; v++)
+            memcpy(&b[v], Bp + p * UK_NR + v * UK_VLEN, sizeof(b[v]));
+        for (int i = 0; i < UK_MR; i++) {
+            SFX(vec) a = rows[i][p * csa] - (SFX(vec)){0};
+            for (int v = 0; v < UK_NV; v++)
+                acc[i][v] += a * b[v];
+        }
+    }
+    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n);
 }
 #undef UK_NV
 

@@ -168,7 +168,9 @@ def test_gemm_large_square(isa, float_dtype, rng):
 
 # ---- memory layouts -------------------------------------------------------------
 
-LAYOUT_SHAPES = [(1, 33, 257), (2, 17, 600), (7, 31, 300), (130, 70, 513)]
+# (13, 10, 300) and (25, 7, 513) have a single column panel, where A is read unpacked.
+LAYOUT_SHAPES = [(1, 33, 257), (2, 17, 600), (7, 31, 300), (130, 70, 513), (13, 10, 300),
+                 (25, 7, 513)]
 
 
 def with_layout(M, layout):
