@@ -122,6 +122,9 @@ double fnn_loss_f64(double *dZ, const double *Z, const double *Y, const double *
 /* db[M] := sum over the N rows of dZ; rows are added in order 0..N-1. */
 void fnn_col_sum_f32(float *db, const float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld);
 void fnn_col_sum_f64(double *db, const double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld);
+/* Position of the first infinity or NaN in x[n], or -1 when all are finite. */
+ptrdiff_t fnn_first_nonfinite_f32(const float *x, ptrdiff_t n);
+ptrdiff_t fnn_first_nonfinite_f64(const double *x, ptrdiff_t n);
 
 /* ---- optimizers over one flat parameter buffer ------------------------ */
 

@@ -2,6 +2,50 @@
 #include "fnn_internal.h"
 
 #include <math.h>
+#include <string.h>
+
+/* Blocks of the non-finite scan: a branch-free test over a block, and an
+ * exact search only in a block that failed it. */
+#define SCAN_BLOCK 1024
+
+/* The exponent field is all ones (infinity or NaN) exactly when adding one
+ * unit to the masked exponent carries into the sign bit. */
+ptrdiff_t fnn_first_nonfinite_f32(const float *x, ptrdiff_t n)
+{
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += SCAN_BLOCK) {
+        const ptrdiff_t len = n - i0 < SCAN_BLOCK ? n - i0 : SCAN_BLOCK;
+        uint32_t bad = 0;
+        for (ptrdiff_t i = 0; i < len; i++) {
+            uint32_t u;
+            memcpy(&u, x + i0 + i, sizeof(u));
+            bad |= ((u & 0x7f800000u) + 0x00800000u) >> 31;
+        }
+        if (bad)
+            for (ptrdiff_t i = 0; i < len; i++)
+                if (!isfinite(x[i0 + i]))
+                    return i0 + i;
+    }
+    return -1;
+}
+
+ptrdiff_t fnn_first_nonfinite_f64(const double *x, ptrdiff_t n)
+{
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += SCAN_BLOCK) {
+        const ptrdiff_t len = n - i0 < SCAN_BLOCK ? n - i0 : SCAN_BLOCK;
+        uint64_t bad = 0;
+        for (ptrdiff_t i = 0; i < len; i++) {
+            uint64_t u;
+            memcpy(&u, x + i0 + i, sizeof(u));
+            bad |= ((u & 0x7ff0000000000000u) + 0x0010000000000000u) >> 63;
+        }
+        if (bad)
+            for (ptrdiff_t i = 0; i < len; i++)
+                if (!isfinite(x[i0 + i]))
+                    return i0 + i;
+    }
+    return -1;
+}
+#undef SCAN_BLOCK
 
 #define REAL float
 #define SFX(name) name##_f32

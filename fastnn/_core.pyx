@@ -9,7 +9,6 @@ Python API builds on these; tests also call them directly.
 import numpy as np
 
 cimport numpy as cnp
-from libc.math cimport isfinite
 from libc.stdint cimport int64_t, uint64_t
 
 cnp.import_array()
@@ -63,6 +62,8 @@ cdef extern from "fastnn.h" nogil:
                         ptrdiff_t n, ptrdiff_t m, int out)
     void fnn_col_sum_f32(float *db, const float *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld)
     void fnn_col_sum_f64(double *db, const double *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld)
+    ptrdiff_t fnn_first_nonfinite_f32(const float *x, ptrdiff_t n)
+    ptrdiff_t fnn_first_nonfinite_f64(const double *x, ptrdiff_t n)
 
     ctypedef struct fnn_optimizer:
         int kind
@@ -902,10 +903,8 @@ cdef class Predictor:
             o = <cnp.ndarray>out
             _require(o, "out", self.code, shape if shape else (1,))
 
-        cdef ptrdiff_t total = n * self.n_features, i
+        cdef ptrdiff_t total = n * self.n_features
         cdef ptrdiff_t bad = -1
-        cdef const float *xf
-        cdef const double *xd
         cdef void *pp = cnp.PyArray_DATA(self.params)
         cdef void *px = cnp.PyArray_DATA(x)
         cdef void *po = cnp.PyArray_DATA(o)
@@ -913,17 +912,9 @@ cdef class Predictor:
         cdef bint head = not self.logits
         with nogil:
             if self.code == FNN_FLOAT32:
-                xf = <const float *>px
-                for i in range(total):
-                    if not isfinite(xf[i]):
-                        bad = i
-                        break
+                bad = fnn_first_nonfinite_f32(<const float *>px, total)
             else:
-                xd = <const double *>px
-                for i in range(total):
-                    if not isfinite(xd[i]):
-                        bad = i
-                        break
+                bad = fnn_first_nonfinite_f64(<const double *>px, total)
             if bad < 0:
                 status = fnn_net_predict(&self.network.net, pp, px, n, self.n_features, head, po)
                 if status == FNN_OK and self.two_columns:

@@ -393,3 +393,27 @@ def test_col_sum_strided_input(float_dtype, rng):
     np.testing.assert_allclose(db, dZ.astype(np.float64).sum(axis=0),
                                rtol=40 * np.finfo(float_dtype).eps, atol=1e-6,
                                err_msg="column sums of a strided view")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_predictor_scan_finds_first_non_finite(dtype):
+    # The scan tests blocks of 1024 without branches, then searches a failing block.
+    import fastnn
+
+    net = fastnn.MLP([3, 2], dtype=np.dtype(dtype).name, random_state=0)
+    predictor = net.predictor()
+    X = np.ones((1500, 3), dtype=dtype)
+    np.testing.assert_array_equal(predictor(X), net.predict_proba(X))
+    for row, col, value in [(0, 0, np.nan), (341, 1, np.inf), (1499, 2, -np.inf),
+                            (700, 2, np.nan)]:
+        bad = X.copy()
+        bad[row, col] = value
+        bad[1499, 0] = np.nan  # a later one must not be reported first
+        if (row, col) == (1499, 2):
+            bad[1499, 0] = 1.0
+        with pytest.raises(ValueError, match=r"\(row %d, column %d\)" % (row, col)):
+            predictor(bad)
+    # Largest finite values and subnormals are finite.
+    edge = np.full((2, 3), np.finfo(dtype).max, dtype=dtype)
+    edge[1] = np.finfo(dtype).tiny / 4
+    assert np.all(np.isfinite(predictor(edge)))
