@@ -42,14 +42,41 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
 #define GEMM_DIRECT_ROWS 2
 #define GEMM_DIRECT_DEPTH 4
 
+/* C += bias[j], then max(C, 0), for the paths whose kernels have no epilogue. */
+static void SFX(epilogue)(ptrdiff_t m, ptrdiff_t n, REAL *C, ptrdiff_t ldc, const REAL *bias,
+                          int relu)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            REAL z = C[i * ldc + j];
+            if (bias)
+                z += bias[j];
+            if (relu)
+                z = z < 0 ? 0 : z;
+            C[i * ldc + j] = z;
+        }
+    }
+}
+
 void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
                    const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
                    REAL *C, ptrdiff_t ldc)
+{
+    SFX(fnn_gemm_bias_act)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL,
+                           0);
+}
+
+void SFX(fnn_gemm_bias_act)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                            REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
+                            ptrdiff_t ldb, REAL beta, REAL *C, ptrdiff_t ldc, const REAL *bias,
+                            int relu)
 {
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0 || alpha == 0) {
         SFX(scale_c)(m, n, beta, C, ldc);
+        if (bias || relu)
+            SFX(epilogue)(m, n, C, ldc, bias, relu);
         return;
     }
 
@@ -73,7 +100,8 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     if (m <= GEMM_DIRECT_ROWS || k <= GEMM_DIRECT_DEPTH) {
         REAL *row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)n * sizeof(REAL));
         if (row) {
-            KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc);
+            KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc, bias,
+                        relu);
             return;
         }
     }
@@ -83,6 +111,8 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
         /* NOTE: no memory for the packed blocks; the reference loop needs
          * none and gives the same result up to rounding. */
         SFX(fnn_gemm_ref)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        if (bias || relu)
+            SFX(epilogue)(m, n, C, ldc, bias, relu);
         return;
     }
     fnn_note_parallel(nt);
@@ -94,6 +124,9 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
         for (ptrdiff_t pc = 0; pc < k; pc += KC) {             /* loop 4: pc */
             const ptrdiff_t kc = k - pc < KC ? k - pc : KC;
             const REAL beta_pc = pc == 0 ? beta : (REAL)1;
+            /* the epilogue runs once, when the last block of the sum is stored */
+            const int last_pc = pc + kc >= k;
+            const int relu_pc = last_pc && relu;
 
 #pragma omp for schedule(static)
             for (ptrdiff_t jr = 0; jr < n_jr; jr++) {
@@ -124,13 +157,14 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                     const ptrdiff_t i0 = ic + ir * MR, j0 = jc + jr * NR;
                     const int mr = (int)(m - i0 < MR ? m - i0 : MR);
                     const int nr = (int)(n - j0 < NR ? n - j0 : NR);
+                    const REAL *bias_t = last_pc && bias ? bias + j0 : NULL;
                     if (direct_a)
                         KT_UKERNEL_SA(kt)(kc, alpha, A + i0 * rsa + pc * csa, rsa, csa,
                                           Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
-                                          mr, nr);
+                                          mr, nr, bias_t, relu_pc);
                     else
                         ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
-                                C + i0 * ldc + j0, ldc, mr, nr);
+                                C + i0 * ldc + j0, ldc, mr, nr, bias_t, relu_pc);
                 }
             }
         }

@@ -44,17 +44,19 @@ void fnn_note_parallel(int nthreads);
  * zero-padded to full width. C is not read when beta == 0.
  */
 typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, const float *Bp,
-                                float beta, float *C, ptrdiff_t ldc, int m, int n);
+                                float beta, float *C, ptrdiff_t ldc, int m, int n,
+                                const float *bias, int relu);
 typedef void (*fnn_ukernel_f64)(ptrdiff_t kc, double alpha, const double *Ap, const double *Bp,
-                                double beta, double *C, ptrdiff_t ldc, int m, int n);
+                                double beta, double *C, ptrdiff_t ldc, int m, int n,
+                                const double *bias, int relu);
 
 /* The micro-kernel reading op(A) in place: element (i, p) at A[i * rsa + p * csa]. */
 typedef void (*fnn_ukernel_sa_f32)(ptrdiff_t kc, float alpha, const float *A, ptrdiff_t rsa,
                                    ptrdiff_t csa, const float *Bp, float beta, float *C,
-                                   ptrdiff_t ldc, int m, int n);
+                                   ptrdiff_t ldc, int m, int n, const float *bias, int relu);
 typedef void (*fnn_ukernel_sa_f64)(ptrdiff_t kc, double alpha, const double *A, ptrdiff_t rsa,
                                    ptrdiff_t csa, const double *Bp, double beta, double *C,
-                                   ptrdiff_t ldc, int m, int n);
+                                   ptrdiff_t ldc, int m, int n, const double *bias, int relu);
 
 /* Packing of one MR-row sliver of op(A) and one NR-column sliver of op(B);
  * see fnn_ukernel_tmpl.h. */
@@ -70,11 +72,12 @@ typedef void (*fnn_pack_b_f64)(double *Bp, int transb, const double *B, ptrdiff_
 /* Direct GEMM for at most a few rows; row is scratch of n elements. */
 typedef void (*fnn_gemm_rows_f32)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                   float alpha, const float *A, ptrdiff_t lda, const float *B,
-                                  ptrdiff_t ldb, float beta, float *row, float *C, ptrdiff_t ldc);
+                                  ptrdiff_t ldb, float beta, float *row, float *C, ptrdiff_t ldc,
+                                  const float *bias, int relu);
 typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                   double alpha, const double *A, ptrdiff_t lda, const double *B,
                                   ptrdiff_t ldb, double beta, double *row, double *C,
-                                  ptrdiff_t ldc);
+                                  ptrdiff_t ldc, const double *bias, int relu);
 
 /* Z := act(Z + b) over n rows for the activations with a vectorised form
  * (logistic, tanh); see fnn_vmath_tmpl.h. */
@@ -136,6 +139,19 @@ extern const fnn_kernel_table fnn_kernels_avx2;
 #if defined(FNN_HAVE_AVX512)
 extern const fnn_kernel_table fnn_kernels_avx512;
 #endif
+
+/* fnn_gemm with a layer's forward epilogue applied to each tile of C as it
+ * is stored: C := op(A) op(B) (alpha, beta as in fnn_gemm), then + bias[j]
+ * (bias may be NULL), then max(C, 0) when relu is set. The same values as
+ * fnn_gemm followed by fnn_bias_act with the identity or relu activation. */
+void fnn_gemm_bias_act_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           float alpha, const float *A, ptrdiff_t lda, const float *B,
+                           ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc, const float *bias,
+                           int relu);
+void fnn_gemm_bias_act_f64(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           double alpha, const double *A, ptrdiff_t lda, const double *B,
+                           ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc,
+                           const double *bias, int relu);
 
 /* The table chosen by fnn_isa_select (or detection at first use). */
 const fnn_kernel_table *fnn_kernels(void);

@@ -71,15 +71,20 @@ static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *
     for (int l = 0; l < net->n_layers; l++) {
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         REAL *out = SFX(layer_out)(net, ws, l);
-        SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
         const int act = SFX(layer_act)(net, l);
-        if (act == FNN_ACT_GELU) {
+        if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
+            /* bias and activation in the GEMM's store */
+            SFX(fnn_gemm_bias_act)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0,
+                                   out, M, params + net->b_offset[l], act == FNN_ACT_RELU);
+        } else if (act == FNN_ACT_GELU) {
+            SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
             /* keep Z = A_{l-1} W_l + b_l for GELU's derivative */
             REAL *pre = (REAL *)ws->pre + (out - (REAL *)ws->acts);
             SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], FNN_ACT_IDENTITY);
             memcpy(pre, out, (size_t)(n * M) * sizeof(REAL));
             SFX(fnn_bias_act)(out, n, M, M, NULL, act);
         } else {
+            SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
             SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], act);
         }
         if (SFX(has_dropout)(net, l))
@@ -278,8 +283,15 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
         for (int l = 0; l < L; l++) {
             const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
             REAL *dst = l == L - 1 ? out + r0 * n_out : scratch + (l % 2) * chunk * net->max_width;
-            SFX(fnn_gemm)(0, 0, rows, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, dst, M);
-            SFX(fnn_bias_act)(dst, rows, M, M, params + net->b_offset[l], SFX(layer_act)(net, l));
+            const int act = SFX(layer_act)(net, l);
+            const REAL *W = params + net->w_offset[l], *b = params + net->b_offset[l];
+            if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
+                SFX(fnn_gemm_bias_act)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M, b,
+                                       act == FNN_ACT_RELU);
+            } else {
+                SFX(fnn_gemm)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M);
+                SFX(fnn_bias_act)(dst, rows, M, M, b, act);
+            }
             in = dst;
             ld_in = M;
         }

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #define REAL float
+#define UK_REAL_IS_FLOAT 1
 #define SFX(name) name##_f32
 #define UK_MR 6
 #define UK_NR 16
@@ -19,6 +20,8 @@
 #undef UK_NR
 #undef UK_VLEN
 
+#undef UK_REAL_IS_FLOAT
+#define UK_REAL_IS_FLOAT 0
 #define REAL double
 #define SFX(name) name##_f64
 #define UK_MR 6

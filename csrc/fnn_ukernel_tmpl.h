@@ -14,16 +14,29 @@
 #include <string.h>
 
 typedef REAL SFX(vec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
+/* The integer vector of the same shape, for lane masks. */
+#if UK_REAL_IS_FLOAT
+typedef int32_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
+#else
+typedef int64_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
+#endif
 #define UK_NV (UK_NR / UK_VLEN)
 
 /* C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n (C not read
- * when beta == 0): full tiles straight from the registers, edge tiles
- * element by element. */
+ * when beta == 0), then, as the epilogue of a layer's forward GEMM, + bias[j]
+ * when bias is not NULL and max(., 0) when relu is set (NaN stays NaN):
+ * full tiles straight from the registers, edge tiles element by element. */
 static inline __attribute__((always_inline)) void
 SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restrict C,
-                ptrdiff_t ldc, int m, int n)
+                ptrdiff_t ldc, int m, int n, const REAL *restrict bias, int relu)
 {
     if (m == UK_MR && n == UK_NR) {
+        SFX(vec) bv[UK_NV];
+        for (int v = 0; v < UK_NV; v++) {
+            bv[v] = (SFX(vec)){0};
+            if (bias)
+                memcpy(&bv[v], bias + v * UK_VLEN, sizeof(bv[v]));
+        }
         for (int i = 0; i < UK_MR; i++) {
             for (int v = 0; v < UK_NV; v++) {
                 SFX(vec) c = acc[i][v] * alpha;
@@ -32,6 +45,13 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
                     SFX(vec) old;
                     memcpy(&old, dst, sizeof(old));
                     c += old * beta;
+                }
+                if (bias)
+                    c += bv[v];
+                if (relu) {
+                    /* clear the lanes below zero; NaN compares false and stays */
+                    SFX(ivec) negative = c < (SFX(vec)){0};
+                    c = (SFX(vec))((SFX(ivec))c & ~negative);
                 }
                 memcpy(dst, &c, sizeof(c));
             }
@@ -46,14 +66,19 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
     for (int i = 0; i < m; i++) {
         for (int j = 0; j < n; j++) {
             REAL c = alpha * tile[i][j];
-            C[i * ldc + j] = beta != 0 ? c + beta * C[i * ldc + j] : c;
+            c = beta != 0 ? c + beta * C[i * ldc + j] : c;
+            if (bias)
+                c += bias[j];
+            if (relu)
+                c = c < 0 ? 0 : c;
+            C[i * ldc + j] = c;
         }
     }
 }
 
 static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
                          const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
-                         int m, int n)
+                         int m, int n, const REAL *restrict bias, int relu)
 {
     SFX(vec) acc[UK_MR][UK_NV];
     for (int i = 0; i < UK_MR; i++)
@@ -74,7 +99,7 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
                 acc[i][v] += a * b[v];
         }
     }
-    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n);
+    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu);
 }
 
 /* The micro-kernel with op(A) read in place instead of packed: element
@@ -85,7 +110,8 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
  * as ukernel. */
 static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t rsa,
                             ptrdiff_t csa, const REAL *restrict Bp, REAL beta,
-                            REAL *restrict C, ptrdiff_t ldc, int m, int n)
+                            REAL *restrict C, ptrdiff_t ldc, int m, int n,
+                            const REAL *restrict bias, int relu)
 {
     const REAL *rows[UK_MR];
     for (int i = 0; i < UK_MR; i++)
@@ -107,7 +133,7 @@ static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t r
                 acc[i][v] += a * b[v];
         }
     }
-    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n);
+    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu);
 }
 #undef UK_NV
 
@@ -209,7 +235,8 @@ static REAL SFX(dot_row)(int transa, const REAL *A, ptrdiff_t lda, ptrdiff_t i,
  * count) gives the same bits. */
 static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, const REAL *A,
                             ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
-                            REAL *restrict acc, REAL *restrict c, ptrdiff_t j0, ptrdiff_t w)
+                            REAL *restrict acc, REAL *restrict c, ptrdiff_t j0, ptrdiff_t w,
+                            const REAL *restrict bias, int relu)
 {
     for (ptrdiff_t j = 0; j < w; j++)
         acc[j] = 0;
@@ -234,8 +261,14 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
         for (ptrdiff_t j = 0; j < w; j++)
             acc[j] += a * bp[j];
     }
-    for (ptrdiff_t j = 0; j < w; j++)
-        c[j0 + j] = beta != 0 ? alpha * acc[j] + beta * c[j0 + j] : alpha * acc[j];
+    for (ptrdiff_t j = 0; j < w; j++) {
+        REAL z = beta != 0 ? alpha * acc[j] + beta * c[j0 + j] : alpha * acc[j];
+        if (bias)
+            z += bias[j0 + j];
+        if (relu)
+            z = z < 0 ? 0 : z;
+        c[j0 + j] = z;
+    }
 }
 
 /* Direct GEMM for a few rows (one-row prediction, for example), where
@@ -246,7 +279,8 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
  * UK_VLEN lanes. row is scratch of n elements. */
 static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                            REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
-                           ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc)
+                           ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc,
+                           const REAL *restrict bias, int relu)
 {
     if (!transb) {
         const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
@@ -256,7 +290,8 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         fnn_note_parallel(nt);
         if (nt <= 1) {
             for (ptrdiff_t i = 0; i < m; i++)
-                SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row, C + i * ldc, 0, n);
+                SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row, C + i * ldc, 0, n,
+                                bias, relu);
             return;
         }
 #ifdef _OPENMP
@@ -269,7 +304,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
             const ptrdiff_t j1 = b1 * UK_ROWS_BLOCK < n ? b1 * UK_ROWS_BLOCK : n;
             for (ptrdiff_t i = 0; j1 > j0 && i < m; i++)
                 SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row + j0,
-                                C + i * ldc, j0, j1 - j0);
+                                C + i * ldc, j0, j1 - j0, bias, relu);
         }
 #endif
         return;
@@ -278,8 +313,14 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         REAL *c = C + i * ldc;
         for (ptrdiff_t j = 0; j < n; j++)
             row[j] = SFX(dot_row)(transa, A, lda, i, B + j * ldb, k);
-        for (ptrdiff_t j = 0; j < n; j++)
-            c[j] = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
+        for (ptrdiff_t j = 0; j < n; j++) {
+            REAL z = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
+            if (bias)
+                z += bias[j];
+            if (relu)
+                z = z < 0 ? 0 : z;
+            c[j] = z;
+        }
     }
 }
 #undef UK_ROWS_BLOCK

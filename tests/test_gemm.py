@@ -396,3 +396,31 @@ def test_gemm_c_not_contiguous_raises():
         _core.gemm(A, B, np.zeros((3, 10))[:, ::2], beta=1.0)
     with pytest.raises(ValueError, match="C-contiguous"):
         _core.gemm(A, B, np.asfortranarray(np.zeros((3, 5))), beta=1.0)
+
+
+# ---- the forward epilogue: bias and activation in the GEMM's store ---------------------
+
+
+@pytest.mark.parametrize("rows", [1, 2, 7, 130])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_forward_epilogue_matches_separate_pass(isa, float_dtype, rows, activation):
+    # A 600-wide input takes three blocks of the sum (the epilogue runs on
+    # the last), 40 and 9 outputs take the packed and the unpacked-A paths,
+    # and one or two rows take the direct path.
+    import fastnn
+
+    dtype = np.dtype(float_dtype).name
+    net = fastnn.MLP([600, 40, 9], activation=activation, dtype=dtype, random_state=0)
+    rng = np.random.default_rng(rows)
+    X = rng.normal(size=(rows, 600)).astype(float_dtype)
+    X[0, :5] = np.nan if rows > 3 else X[0, :5]  # NaN passes through relu unchanged
+
+    A = X
+    for layer, (W, b) in enumerate(zip(net.coefs, net.intercepts)):
+        Z = _core.gemm(A, np.ascontiguousarray(W))
+        _core.bias_act(Z, np.ascontiguousarray(b), activation if layer == 0 else "identity")
+        A = Z
+    logits = net.network.predict(net.params, X, logits=True)
+    np.testing.assert_array_equal(logits, A)
+    if rows > 3:
+        assert np.isnan(logits[0]).all() and np.isfinite(logits[1:]).all()
