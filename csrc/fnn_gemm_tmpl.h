@@ -42,9 +42,9 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
 #define GEMM_DIRECT_ROWS 2
 #define GEMM_DIRECT_DEPTH 4
 
-/* C += bias[j], then max(C, 0), for the paths whose kernels have no epilogue. */
+/* The epilogue of fnn_gemm_ep, for the paths whose kernels have none. */
 static void SFX(epilogue)(ptrdiff_t m, ptrdiff_t n, REAL *C, ptrdiff_t ldc, const REAL *bias,
-                          int relu)
+                          int relu, const REAL *gate, ptrdiff_t ldg)
 {
     for (ptrdiff_t i = 0; i < m; i++) {
         for (ptrdiff_t j = 0; j < n; j++) {
@@ -53,6 +53,8 @@ static void SFX(epilogue)(ptrdiff_t m, ptrdiff_t n, REAL *C, ptrdiff_t ldc, cons
                 z += bias[j];
             if (relu)
                 z = z < 0 ? 0 : z;
+            if (gate)
+                z = gate[i * ldg + j] > 0 ? z : 0;
             C[i * ldc + j] = z;
         }
     }
@@ -62,21 +64,21 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                    const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
                    REAL *C, ptrdiff_t ldc)
 {
-    SFX(fnn_gemm_bias_act)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL,
-                           0);
+    SFX(fnn_gemm_ep)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL, 0,
+                     NULL, 0);
 }
 
-void SFX(fnn_gemm_bias_act)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                            REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
-                            ptrdiff_t ldb, REAL beta, REAL *C, ptrdiff_t ldc, const REAL *bias,
-                            int relu)
+void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
+                      const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
+                      REAL *C, ptrdiff_t ldc, const REAL *bias, int relu, const REAL *gate,
+                      ptrdiff_t ldg)
 {
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0 || alpha == 0) {
         SFX(scale_c)(m, n, beta, C, ldc);
-        if (bias || relu)
-            SFX(epilogue)(m, n, C, ldc, bias, relu);
+        if (bias || relu || gate)
+            SFX(epilogue)(m, n, C, ldc, bias, relu, gate, ldg);
         return;
     }
 
@@ -101,7 +103,7 @@ void SFX(fnn_gemm_bias_act)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, pt
         REAL *row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)n * sizeof(REAL));
         if (row) {
             KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc, bias,
-                        relu);
+                        relu, gate, ldg);
             return;
         }
     }
@@ -111,8 +113,8 @@ void SFX(fnn_gemm_bias_act)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, pt
         /* NOTE: no memory for the packed blocks; the reference loop needs
          * none and gives the same result up to rounding. */
         SFX(fnn_gemm_ref)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-        if (bias || relu)
-            SFX(epilogue)(m, n, C, ldc, bias, relu);
+        if (bias || relu || gate)
+            SFX(epilogue)(m, n, C, ldc, bias, relu, gate, ldg);
         return;
     }
     fnn_note_parallel(nt);
@@ -158,13 +160,14 @@ void SFX(fnn_gemm_bias_act)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, pt
                     const int mr = (int)(m - i0 < MR ? m - i0 : MR);
                     const int nr = (int)(n - j0 < NR ? n - j0 : NR);
                     const REAL *bias_t = last_pc && bias ? bias + j0 : NULL;
+                    const REAL *gate_t = last_pc && gate ? gate + i0 * ldg + j0 : NULL;
                     if (direct_a)
                         KT_UKERNEL_SA(kt)(kc, alpha, A + i0 * rsa + pc * csa, rsa, csa,
                                           Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
-                                          mr, nr, bias_t, relu_pc);
+                                          mr, nr, bias_t, relu_pc, gate_t, ldg);
                     else
                         ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
-                                C + i0 * ldc + j0, ldc, mr, nr, bias_t, relu_pc);
+                                C + i0 * ldc + j0, ldc, mr, nr, bias_t, relu_pc, gate_t, ldg);
                 }
             }
         }

@@ -45,18 +45,21 @@ void fnn_note_parallel(int nthreads);
  */
 typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, const float *Bp,
                                 float beta, float *C, ptrdiff_t ldc, int m, int n,
-                                const float *bias, int relu);
+                                const float *bias, int relu, const float *gate, ptrdiff_t ldg);
 typedef void (*fnn_ukernel_f64)(ptrdiff_t kc, double alpha, const double *Ap, const double *Bp,
                                 double beta, double *C, ptrdiff_t ldc, int m, int n,
-                                const double *bias, int relu);
+                                const double *bias, int relu, const double *gate,
+                                ptrdiff_t ldg);
 
 /* The micro-kernel reading op(A) in place: element (i, p) at A[i * rsa + p * csa]. */
 typedef void (*fnn_ukernel_sa_f32)(ptrdiff_t kc, float alpha, const float *A, ptrdiff_t rsa,
                                    ptrdiff_t csa, const float *Bp, float beta, float *C,
-                                   ptrdiff_t ldc, int m, int n, const float *bias, int relu);
+                                   ptrdiff_t ldc, int m, int n, const float *bias, int relu,
+                                   const float *gate, ptrdiff_t ldg);
 typedef void (*fnn_ukernel_sa_f64)(ptrdiff_t kc, double alpha, const double *A, ptrdiff_t rsa,
                                    ptrdiff_t csa, const double *Bp, double beta, double *C,
-                                   ptrdiff_t ldc, int m, int n, const double *bias, int relu);
+                                   ptrdiff_t ldc, int m, int n, const double *bias, int relu,
+                                   const double *gate, ptrdiff_t ldg);
 
 /* Packing of one MR-row sliver of op(A) and one NR-column sliver of op(B);
  * see fnn_ukernel_tmpl.h. */
@@ -73,11 +76,12 @@ typedef void (*fnn_pack_b_f64)(double *Bp, int transb, const double *B, ptrdiff_
 typedef void (*fnn_gemm_rows_f32)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                   float alpha, const float *A, ptrdiff_t lda, const float *B,
                                   ptrdiff_t ldb, float beta, float *row, float *C, ptrdiff_t ldc,
-                                  const float *bias, int relu);
+                                  const float *bias, int relu, const float *gate, ptrdiff_t ldg);
 typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                   double alpha, const double *A, ptrdiff_t lda, const double *B,
                                   ptrdiff_t ldb, double beta, double *row, double *C,
-                                  ptrdiff_t ldc, const double *bias, int relu);
+                                  ptrdiff_t ldc, const double *bias, int relu,
+                                  const double *gate, ptrdiff_t ldg);
 
 /* Z := act(Z + b) over n rows for the activations with a vectorised form
  * (logistic, tanh); see fnn_vmath_tmpl.h. */
@@ -140,18 +144,20 @@ extern const fnn_kernel_table fnn_kernels_avx2;
 extern const fnn_kernel_table fnn_kernels_avx512;
 #endif
 
-/* fnn_gemm with a layer's forward epilogue applied to each tile of C as it
- * is stored: C := op(A) op(B) (alpha, beta as in fnn_gemm), then + bias[j]
- * (bias may be NULL), then max(C, 0) when relu is set. The same values as
- * fnn_gemm followed by fnn_bias_act with the identity or relu activation. */
-void fnn_gemm_bias_act_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                           float alpha, const float *A, ptrdiff_t lda, const float *B,
-                           ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc, const float *bias,
-                           int relu);
-void fnn_gemm_bias_act_f64(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                           double alpha, const double *A, ptrdiff_t lda, const double *B,
-                           ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc,
-                           const double *bias, int relu);
+/* fnn_gemm with a layer's epilogue applied to each tile of C as it is
+ * stored: C := op(A) op(B) (alpha, beta as in fnn_gemm), then + bias[j]
+ * (bias may be NULL), then max(C, 0) when relu is set; then C[i][j] := 0
+ * where gate[i * ldg + j] <= 0 (gate may be NULL). The same values as
+ * fnn_gemm followed by fnn_bias_act (identity or relu), or by
+ * fnn_act_backward with relu and gate as A. */
+void fnn_gemm_ep_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                     const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                     float *C, ptrdiff_t ldc, const float *bias, int relu, const float *gate,
+                     ptrdiff_t ldg);
+void fnn_gemm_ep_f64(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                     double alpha, const double *A, ptrdiff_t lda, const double *B,
+                     ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc, const double *bias,
+                     int relu, const double *gate, ptrdiff_t ldg);
 
 /* The table chosen by fnn_isa_select (or detection at first use). */
 const fnn_kernel_table *fnn_kernels(void);

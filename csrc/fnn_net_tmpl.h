@@ -74,8 +74,8 @@ static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *
         const int act = SFX(layer_act)(net, l);
         if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
             /* bias and activation in the GEMM's store */
-            SFX(fnn_gemm_bias_act)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0,
-                                   out, M, params + net->b_offset[l], act == FNN_ACT_RELU);
+            SFX(fnn_gemm_ep)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M,
+                             params + net->b_offset[l], act == FNN_ACT_RELU, NULL, 0);
         } else if (act == FNN_ACT_GELU) {
             SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
             /* keep Z = A_{l-1} W_l + b_l for GELU's derivative */
@@ -146,12 +146,18 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
         const REAL *A_in = l == 0 ? X : SFX(layer_out)(net, ws, l - 1);
         const ptrdiff_t ld_in = l == 0 ? ldx : K;
         REAL *W = params + net->w_offset[l];
+        /* ReLU's derivative [A_in > 0] as the epilogue of the dA_in GEMM,
+         * unless dropout must rescale dA_in first */
+        const int relu_gate = l > 0 && net->activation[l - 1] == FNN_ACT_RELU &&
+                              !SFX(has_dropout)(net, l - 1);
+        const REAL *gate = relu_gate ? A_in : NULL;
 
         if (fuse) {
             /* dA_in = dZ W^T with the weights before the update, then the
              * update from g = A_in^T dZ (+ L2 term) and db = dZ */
             if (l > 0)
-                SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
+                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K,
+                                 NULL, 0, gate, K);
             const REAL l2 = alpha != 0 && weight_sum > 0 ? (REAL)(alpha / weight_sum) : 0;
             double *row_sq = NULL;
             if (alpha != 0) {
@@ -177,10 +183,11 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             SFX(fnn_col_sum)(grads + net->b_offset[l], delta[cur], n, M, M);
             /* dA_in = dZ W^T */
             if (l > 0)
-                SFX(fnn_gemm)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K);
+                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K,
+                                 NULL, 0, gate, K);
         }
 
-        /* dZ_in = dA_in * act'(Z_in) */
+        /* dZ_in = dA_in * act'(Z_in), where the GEMM's store did not already */
         if (l > 0) {
             if (SFX(has_dropout)(net, l - 1))
                 SFX(dropout_backward)(delta[1 - cur], (REAL *)A_in, n, K, net->dropout[l - 1],
@@ -188,7 +195,7 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             if (net->activation[l - 1] == FNN_ACT_GELU) {
                 const REAL *pre = (const REAL *)ws->pre + (A_in - (const REAL *)ws->acts);
                 SFX(fnn_gelu_backward)(delta[1 - cur], n, K, K, pre);
-            } else {
+            } else if (!relu_gate) {
                 SFX(fnn_act_backward)(delta[1 - cur], n, K, K, A_in, net->activation[l - 1]);
             }
             cur = 1 - cur;
@@ -286,8 +293,8 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
             const int act = SFX(layer_act)(net, l);
             const REAL *W = params + net->w_offset[l], *b = params + net->b_offset[l];
             if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
-                SFX(fnn_gemm_bias_act)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M, b,
-                                       act == FNN_ACT_RELU);
+                SFX(fnn_gemm_ep)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M, b,
+                                 act == FNN_ACT_RELU, NULL, 0);
             } else {
                 SFX(fnn_gemm)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M);
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);

@@ -23,12 +23,15 @@ typedef int64_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
 #define UK_NV (UK_NR / UK_VLEN)
 
 /* C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n (C not read
- * when beta == 0), then, as the epilogue of a layer's forward GEMM, + bias[j]
- * when bias is not NULL and max(., 0) when relu is set (NaN stays NaN):
- * full tiles straight from the registers, edge tiles element by element. */
+ * when beta == 0), then the epilogue of a layer's GEMM: + bias[j] when bias
+ * is not NULL and max(., 0) when relu is set (NaN stays NaN), as in the
+ * forward pass; 0 where gate[i][j] <= 0 when gate is not NULL, ReLU's
+ * derivative in the backward pass. Full tiles straight from the
+ * registers, edge tiles element by element. */
 static inline __attribute__((always_inline)) void
 SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restrict C,
-                ptrdiff_t ldc, int m, int n, const REAL *restrict bias, int relu)
+                ptrdiff_t ldc, int m, int n, const REAL *restrict bias, int relu,
+                const REAL *restrict gate, ptrdiff_t ldg)
 {
     if (m == UK_MR && n == UK_NR) {
         SFX(vec) bv[UK_NV];
@@ -53,6 +56,12 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
                     SFX(ivec) negative = c < (SFX(vec)){0};
                     c = (SFX(vec))((SFX(ivec))c & ~negative);
                 }
+                if (gate) {
+                    SFX(vec) g;
+                    memcpy(&g, gate + i * ldg + v * UK_VLEN, sizeof(g));
+                    SFX(ivec) open = g > (SFX(vec)){0};
+                    c = (SFX(vec))((SFX(ivec))c & open);
+                }
                 memcpy(dst, &c, sizeof(c));
             }
         }
@@ -71,6 +80,8 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
                 c += bias[j];
             if (relu)
                 c = c < 0 ? 0 : c;
+            if (gate)
+                c = gate[i * ldg + j] > 0 ? c : 0;
             C[i * ldc + j] = c;
         }
     }
@@ -78,7 +89,8 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
 
 static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
                          const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
-                         int m, int n, const REAL *restrict bias, int relu)
+                         int m, int n, const REAL *restrict bias, int relu,
+                         const REAL *restrict gate, ptrdiff_t ldg)
 {
     SFX(vec) acc[UK_MR][UK_NV];
     for (int i = 0; i < UK_MR; i++)
@@ -99,7 +111,7 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
                 acc[i][v] += a * b[v];
         }
     }
-    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu);
+    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
 }
 
 /* The micro-kernel with op(A) read in place instead of packed: element
@@ -111,7 +123,8 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
 static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t rsa,
                             ptrdiff_t csa, const REAL *restrict Bp, REAL beta,
                             REAL *restrict C, ptrdiff_t ldc, int m, int n,
-                            const REAL *restrict bias, int relu)
+                            const REAL *restrict bias, int relu, const REAL *restrict gate,
+                            ptrdiff_t ldg)
 {
     const REAL *rows[UK_MR];
     for (int i = 0; i < UK_MR; i++)
@@ -133,7 +146,7 @@ static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t r
                 acc[i][v] += a * b[v];
         }
     }
-    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu);
+    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
 }
 #undef UK_NV
 
@@ -236,7 +249,7 @@ static REAL SFX(dot_row)(int transa, const REAL *A, ptrdiff_t lda, ptrdiff_t i,
 static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, const REAL *A,
                             ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
                             REAL *restrict acc, REAL *restrict c, ptrdiff_t j0, ptrdiff_t w,
-                            const REAL *restrict bias, int relu)
+                            const REAL *restrict bias, int relu, const REAL *restrict gate)
 {
     for (ptrdiff_t j = 0; j < w; j++)
         acc[j] = 0;
@@ -267,6 +280,8 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
             z += bias[j0 + j];
         if (relu)
             z = z < 0 ? 0 : z;
+        if (gate)
+            z = gate[j0 + j] > 0 ? z : 0;
         c[j0 + j] = z;
     }
 }
@@ -280,7 +295,8 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
 static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                            REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
                            ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc,
-                           const REAL *restrict bias, int relu)
+                           const REAL *restrict bias, int relu, const REAL *restrict gate,
+                           ptrdiff_t ldg)
 {
     if (!transb) {
         const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
@@ -291,7 +307,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         if (nt <= 1) {
             for (ptrdiff_t i = 0; i < m; i++)
                 SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row, C + i * ldc, 0, n,
-                                bias, relu);
+                                bias, relu, gate ? gate + i * ldg : NULL);
             return;
         }
 #ifdef _OPENMP
@@ -304,7 +320,8 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
             const ptrdiff_t j1 = b1 * UK_ROWS_BLOCK < n ? b1 * UK_ROWS_BLOCK : n;
             for (ptrdiff_t i = 0; j1 > j0 && i < m; i++)
                 SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row + j0,
-                                C + i * ldc, j0, j1 - j0, bias, relu);
+                                C + i * ldc, j0, j1 - j0, bias, relu,
+                                gate ? gate + i * ldg : NULL);
         }
 #endif
         return;
@@ -319,6 +336,8 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                 z += bias[j];
             if (relu)
                 z = z < 0 ? 0 : z;
+            if (gate)
+                z = gate[i * ldg + j] > 0 ? z : 0;
             c[j] = z;
         }
     }
