@@ -7,6 +7,7 @@
 #define KT_NR(kt) ((kt)->nr_f32)
 #define KT_UKERNEL(kt) ((kt)->gemm_f32)
 #define KT_UKERNEL_SA(kt) ((kt)->gemm_sa_f32)
+#define KT_UKERNEL_EP(kt) ((kt)->gemm_ep_f32)
 #define KT_UKERNEL_T fnn_ukernel_f32
 #define KT_PACK_A(kt) ((kt)->pack_a_f32)
 #define KT_ROWS(kt) ((kt)->gemm_rows_f32)
@@ -20,6 +21,7 @@
 #undef KT_NR
 #undef KT_UKERNEL
 #undef KT_UKERNEL_SA
+#undef KT_UKERNEL_EP
 #undef KT_UKERNEL_T
 #undef KT_PACK_A
 #undef KT_ROWS
@@ -33,6 +35,7 @@
 #define KT_NR(kt) ((kt)->nr_f64)
 #define KT_UKERNEL(kt) ((kt)->gemm_f64)
 #define KT_UKERNEL_SA(kt) ((kt)->gemm_sa_f64)
+#define KT_UKERNEL_EP(kt) ((kt)->gemm_ep_f64)
 #define KT_UKERNEL_T fnn_ukernel_f64
 #define KT_PACK_A(kt) ((kt)->pack_a_f64)
 #define KT_ROWS(kt) ((kt)->gemm_rows_f64)

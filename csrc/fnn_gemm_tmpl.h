@@ -165,9 +165,13 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
                         KT_UKERNEL_SA(kt)(kc, alpha, A + i0 * rsa + pc * csa, rsa, csa,
                                           Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
                                           mr, nr, bias_t, relu_pc, gate_t, ldg);
+                    else if (bias_t || relu_pc || gate_t)
+                        KT_UKERNEL_EP(kt)(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc,
+                                          beta_pc, C + i0 * ldc + j0, ldc, mr, nr, bias_t,
+                                          relu_pc, gate_t, ldg);
                     else
                         ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
-                                C + i0 * ldc + j0, ldc, mr, nr, bias_t, relu_pc, gate_t, ldg);
+                                C + i0 * ldc + j0, ldc, mr, nr);
                 }
             }
         }

@@ -44,12 +44,19 @@ void fnn_note_parallel(int nthreads);
  * zero-padded to full width. C is not read when beta == 0.
  */
 typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, const float *Bp,
-                                float beta, float *C, ptrdiff_t ldc, int m, int n,
-                                const float *bias, int relu, const float *gate, ptrdiff_t ldg);
+                                float beta, float *C, ptrdiff_t ldc, int m, int n);
 typedef void (*fnn_ukernel_f64)(ptrdiff_t kc, double alpha, const double *Ap, const double *Bp,
-                                double beta, double *C, ptrdiff_t ldc, int m, int n,
-                                const double *bias, int relu, const double *gate,
-                                ptrdiff_t ldg);
+                                double beta, double *C, ptrdiff_t ldc, int m, int n);
+/* The same with an epilogue after the store: + bias[j], max(., 0) when relu,
+ * 0 where gate[i * ldg + j] <= 0 (see fnn_gemm_ep). */
+typedef void (*fnn_ukernel_ep_f32)(ptrdiff_t kc, float alpha, const float *Ap, const float *Bp,
+                                   float beta, float *C, ptrdiff_t ldc, int m, int n,
+                                   const float *bias, int relu, const float *gate,
+                                   ptrdiff_t ldg);
+typedef void (*fnn_ukernel_ep_f64)(ptrdiff_t kc, double alpha, const double *Ap,
+                                   const double *Bp, double beta, double *C, ptrdiff_t ldc,
+                                   int m, int n, const double *bias, int relu,
+                                   const double *gate, ptrdiff_t ldg);
 
 /* The micro-kernel reading op(A) in place: element (i, p) at A[i * rsa + p * csa]. */
 typedef void (*fnn_ukernel_sa_f32)(ptrdiff_t kc, float alpha, const float *A, ptrdiff_t rsa,
@@ -134,6 +141,8 @@ typedef struct {
     fnn_layer_update_f64_fn layer_update_f64;
     fnn_ukernel_sa_f32 gemm_sa_f32;
     fnn_ukernel_sa_f64 gemm_sa_f64;
+    fnn_ukernel_ep_f32 gemm_ep_f32;
+    fnn_ukernel_ep_f64 gemm_ep_f64;
 } fnn_kernel_table;
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -46,4 +46,6 @@ const fnn_kernel_table fnn_kernels_avx512 = {
     layer_update_f64,
     ukernel_sa_f32,
     ukernel_sa_f64,
+    ukernel_ep_f32,
+    ukernel_ep_f64,
 };

@@ -87,10 +87,10 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
     }
 }
 
-static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
-                         const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
-                         int m, int n, const REAL *restrict bias, int relu,
-                         const REAL *restrict gate, ptrdiff_t ldg)
+static inline __attribute__((always_inline)) void
+SFX(ukernel_body)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap, const REAL *restrict Bp,
+                  REAL beta, REAL *restrict C, ptrdiff_t ldc, int m, int n,
+                  const REAL *restrict bias, int relu, const REAL *restrict gate, ptrdiff_t ldg)
 {
     SFX(vec) acc[UK_MR][UK_NV];
     for (int i = 0; i < UK_MR; i++)
@@ -112,6 +112,23 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
         }
     }
     SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
+}
+
+/* The micro-kernel of every block but the last of a sum: no epilogue. */
+static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
+                         const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
+                         int m, int n)
+{
+    SFX(ukernel_body)(kc, alpha, Ap, Bp, beta, C, ldc, m, n, NULL, 0, NULL, 0);
+}
+
+/* The micro-kernel with the epilogue (see store_tile), for the last block. */
+static void SFX(ukernel_ep)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
+                            const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
+                            int m, int n, const REAL *restrict bias, int relu,
+                            const REAL *restrict gate, ptrdiff_t ldg)
+{
+    SFX(ukernel_body)(kc, alpha, Ap, Bp, beta, C, ldc, m, n, bias, relu, gate, ldg);
 }
 
 /* The micro-kernel with op(A) read in place instead of packed: element
