@@ -596,7 +596,7 @@ def test_predict_unwritable_output(credit_model, tmp_path):
 @pytest.mark.parametrize("command", [
     ["train", "{data}/credit.csv", "--target", "default", "--epochs", "100000",
      "--patience", "100000"],
-    ["train", "--dataset", "digits", "--epochs", "100000"],
+    ["train", "--dataset", "digits", "--epochs", "100000", "--patience", "100000"],
 ], ids=["csv", "dataset"])
 def test_interrupt_exits_130(tmp_path, command):
     import signal

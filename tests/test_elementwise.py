@@ -413,7 +413,8 @@ def test_predictor_scan_finds_first_non_finite(dtype):
             bad[1499, 0] = 1.0
         with pytest.raises(ValueError, match=r"\(row %d, column %d\)" % (row, col)):
             predictor(bad)
-    # Largest finite values and subnormals are finite.
+    # The largest finite values and subnormals pass the scan (what the
+    # network makes of the largest values is another matter).
     edge = np.full((2, 3), np.finfo(dtype).max, dtype=dtype)
     edge[1] = np.finfo(dtype).tiny / 4
-    assert np.all(np.isfinite(predictor(edge)))
+    assert predictor(edge).shape == (2, 2)
