@@ -15,11 +15,22 @@ __version__ = "0.1.0"
 try:
     from . import _core
 except ImportError as exc:  # pragma: no cover - depends on how fastnn was installed
+    import importlib.machinery as _machinery
+    import os as _os
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    if not any(_os.path.exists(_os.path.join(_here, "_core" + suffix))
+               for suffix in _machinery.EXTENSION_SUFFIXES):
+        # Python found this source folder before the installed package.
+        raise ImportError(
+            "this fastnn package (%s) has no compiled extension: it is a source folder. "
+            "Run Python from another folder to use the installed fastnn, or build this "
+            "one in place with 'pip install -e .' (or 'python setup.py build_ext "
+            "--inplace')." % _here
+        ) from None
     raise ImportError(
         "fastnn's compiled extension (fastnn._core) could not be imported: %s. "
-        "If you are running from a source checkout, build it first with "
-        "'pip install .' (or 'python setup.py build_ext --inplace'), and do not "
-        "run Python from inside the source folder of an installed copy." % exc
+        "Rebuild it with 'pip install .' (or 'python setup.py build_ext --inplace')." % exc
     ) from exc
 
 from ._config import config, get_num_threads, set_num_threads, show_config
