@@ -228,6 +228,14 @@ fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_opti
  * Uses per-thread scratch, so calls from several threads at once are safe. */
 fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X, ptrdiff_t n,
                            ptrdiff_t ldx, int apply_head, void *out);
+/* fnn_net_predict that first checks each chunk of rows for infinities and
+ * NaN, just before the chunk's forward pass, while its rows are in cache.
+ * At the first non-finite input it stops with FNN_ENONFINITE and sets
+ * *bad to its position in X (row * ldx + column); out is then partly
+ * written. Otherwise *bad is -1. */
+fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const void *X,
+                                   ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out,
+                                   ptrdiff_t *bad);
 
 #ifdef __cplusplus
 }

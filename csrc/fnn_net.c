@@ -222,6 +222,20 @@ fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X
     if (n <= 0)
         return FNN_OK;
     if (net->dtype == FNN_FLOAT32)
-        return net_predict_f32(net, params, X, n, ldx, apply_head, out);
-    return net_predict_f64(net, params, X, n, ldx, apply_head, out);
+        return net_predict_f32(net, params, X, n, ldx, apply_head, out, NULL);
+    return net_predict_f64(net, params, X, n, ldx, apply_head, out, NULL);
+}
+
+fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const void *X,
+                                   ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out,
+                                   ptrdiff_t *bad)
+{
+    *bad = -1;
+    if (n <= 0)
+        return FNN_OK;
+    if (ldx != net->sizes[0])
+        return FNN_EINVAL;
+    if (net->dtype == FNN_FLOAT32)
+        return net_predict_f32(net, params, X, n, ldx, apply_head, out, bad);
+    return net_predict_f64(net, params, X, n, ldx, apply_head, out, bad);
 }

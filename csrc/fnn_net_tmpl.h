@@ -271,8 +271,11 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
 #define PREDICT_CHUNK 2048
 
 static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const REAL *X,
-                                   ptrdiff_t n, ptrdiff_t ldx, int apply_head, REAL *out)
+                                   ptrdiff_t n, ptrdiff_t ldx, int apply_head, REAL *out,
+                                   ptrdiff_t *bad)
 {
+    if (bad)
+        *bad = -1;
     const int L = net->n_layers;
     const ptrdiff_t n_out = net->sizes[L];
     const ptrdiff_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
@@ -287,6 +290,14 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
         const ptrdiff_t rows = n - r0 < chunk ? n - r0 : chunk;
         const REAL *in = X + r0 * ldx;
         ptrdiff_t ld_in = ldx;
+        if (bad) {
+            /* rows are contiguous when ldx is the input width */
+            const ptrdiff_t at = SFX(fnn_first_nonfinite)(in, (rows - 1) * ldx + net->sizes[0]);
+            if (at >= 0) {
+                *bad = r0 * ldx + at;
+                return FNN_ENONFINITE;
+            }
+        }
         for (int l = 0; l < L; l++) {
             const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
             REAL *dst = l == L - 1 ? out + r0 * n_out : scratch + (l % 2) * chunk * net->max_width;

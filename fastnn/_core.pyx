@@ -116,6 +116,9 @@ cdef extern from "fastnn.h" nogil:
                                      const int64_t *order, ptrdiff_t n, ptrdiff_t batch_size,
                                      ptrdiff_t first_batch, ptrdiff_t last_batch,
                                      double alpha, double *loss_sum)
+    fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const void *X,
+                                       ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out,
+                                       ptrdiff_t *bad)
     fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X,
                                ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out)
 
@@ -903,7 +906,6 @@ cdef class Predictor:
             o = <cnp.ndarray>out
             _require(o, "out", self.code, shape if shape else (1,))
 
-        cdef ptrdiff_t total = n * self.n_features
         cdef ptrdiff_t bad = -1
         cdef void *pp = cnp.PyArray_DATA(self.params)
         cdef void *px = cnp.PyArray_DATA(x)
@@ -911,14 +913,11 @@ cdef class Predictor:
         cdef fnn_status status = FNN_OK
         cdef bint head = not self.logits
         with nogil:
-            if self.code == FNN_FLOAT32:
-                bad = fnn_first_nonfinite_f32(<const float *>px, total)
-            else:
-                bad = fnn_first_nonfinite_f64(<const double *>px, total)
-            if bad < 0:
-                status = fnn_net_predict(&self.network.net, pp, px, n, self.n_features, head, po)
-                if status == FNN_OK and self.two_columns:
-                    _expand_two_columns(po, n, self.code)
+            # each chunk of rows is checked just before its forward pass
+            status = fnn_net_predict_checked(&self.network.net, pp, px, n, self.n_features,
+                                             head, po, &bad)
+            if status == FNN_OK and self.two_columns:
+                _expand_two_columns(po, n, self.code)
         if bad >= 0:
             raise ValueError("X contains NaN or infinity (row %d, column %d); impute or drop "
                              "such values first" % (bad // self.n_features,

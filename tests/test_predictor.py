@@ -187,3 +187,17 @@ def test_regressor_predictor(n_targets):
 def test_unfitted_estimator_has_no_predictor():
     with pytest.raises(fastnn.NotFittedError):
         fastnn.MLPClassifier().predictor()
+
+
+def test_non_finite_found_in_a_later_chunk(network):
+    # Rows are checked chunk by chunk (2,048 rows) before each chunk's forward
+    # pass; the first bad value is reported wherever it is.
+    X = rows(5000).astype(network.dtype)
+    predictor = network.predictor()
+    np.testing.assert_array_equal(predictor(X), network.predict_proba(X))
+    X[4500, 7] = np.inf
+    with pytest.raises(ValueError, match=r"\(row 4500, column 7\)"):
+        predictor(X)
+    X[2100, 0] = np.nan
+    with pytest.raises(ValueError, match=r"\(row 2100, column 0\)"):
+        predictor(X)
