@@ -431,6 +431,25 @@ def loss(Z, Y, str output, sample_weight=None):
     return value, dZ
 
 
+def first_nonfinite(cnp.ndarray a):
+    """Return the flat position of the first NaN or infinity in a, or -1.
+
+    a must be a C-contiguous float32 or float64 array of any shape. The scan
+    allocates nothing and runs without the GIL.
+    """
+    cdef int dt = _dtype_code(a, "a")
+    if not a.flags.c_contiguous:
+        raise ValueError("a must be C-contiguous")
+    cdef ptrdiff_t n = a.size, at
+    cdef void *p = cnp.PyArray_DATA(a)
+    with nogil:
+        if dt == FNN_FLOAT32:
+            at = fnn_first_nonfinite_f32(<const float *>p, n)
+        else:
+            at = fnn_first_nonfinite_f64(<const double *>p, n)
+    return at
+
+
 def col_sum(dZ):
     """Return the column sums of a 2-D array, rows added in order."""
     cdef cnp.ndarray d = np.ascontiguousarray(dZ)

@@ -222,10 +222,12 @@ def _first_non_numeric(arr):
 
 
 def _check_finite(arr, name):
-    finite = np.isfinite(arr)
-    if finite.all():
+    from . import _core
+
+    # a scan in C without a temporary array; the message is built only on failure
+    if _core.first_nonfinite(arr) < 0:
         return
-    bad = ~finite
+    bad = ~np.isfinite(arr)
     if arr.ndim == 2:
         columns = np.flatnonzero(bad.any(axis=0))
         shown = ", ".join(str(c) for c in columns[:5]) + (", ..." if len(columns) > 5 else "")

@@ -418,3 +418,20 @@ def test_predictor_scan_finds_first_non_finite(dtype):
     edge = np.full((2, 3), np.finfo(dtype).max, dtype=dtype)
     edge[1] = np.finfo(dtype).tiny / 4
     assert predictor(edge).shape == (2, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_nonfinite(dtype):
+    from fastnn import _core
+
+    a = np.zeros((3, 700), dtype=dtype)
+    assert _core.first_nonfinite(a) == -1
+    assert _core.first_nonfinite(np.zeros(0, dtype=dtype)) == -1
+    a[2, 699] = -np.inf
+    assert _core.first_nonfinite(a) == 3 * 700 - 1
+    a[1, 3] = np.nan
+    assert _core.first_nonfinite(a) == 703
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.first_nonfinite(np.asfortranarray(a))
+    with pytest.raises(TypeError):
+        _core.first_nonfinite(np.zeros(4, dtype=np.int64))
