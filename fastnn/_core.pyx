@@ -868,35 +868,50 @@ cdef class Predictor:
         return (Predictor, (self.network, self.params, self.logits, self.two_columns,
                             self.squeeze))
 
-    def __call__(self, X, out=None):
+    def __call__(self, X, *, out=None):
         """Return the predictions for rows X.
 
         Parameters
         ----------
         X : array-like of shape (n, n_features) or (n_features,)
-            One row may be given as a 1-D array; the result is then 1-D
-            too. A C-contiguous array of the network's dtype is used as it
-            is; anything else is converted first.
-        out : ndarray, optional
+            A C-contiguous array of the network's dtype is used as it is;
+            anything else is converted first, with the checks of
+            ``predict_proba``. One row may be given as a 1-D array: the
+            result is then that row's, of shape (n_outputs,), or a scalar
+            for a network built with ``squeeze``.
+        out : ndarray, optional, keyword-only
             Where to write the result: C-contiguous, writeable, of the
-            network's dtype and of the result's shape. Passing the same
-            array from several threads at once races; give each its own.
+            network's dtype and of the result's shape ((1,) for a scalar
+            result). Passing the same array from several threads at once
+            races; give each its own.
 
         Returns
         -------
-        ndarray
+        ndarray or scalar
             ``out`` when given.
+
+        Raises
+        ------
+        TypeError
+            For non-numeric X, or an ``out`` of the wrong type or dtype.
+        ValueError
+            For a wrong shape, no rows, NaN or infinity in X (naming the
+            row and column), or a prediction that overflowed to NaN or
+            infinity inside the network.
         """
         cdef cnp.ndarray x
         if (cnp.PyArray_Check(X) and cnp.PyArray_TYPE(<cnp.ndarray>X) == self.type_num
                 and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>X)):
             x = <cnp.ndarray>X
         else:
-            try:
-                x = np.ascontiguousarray(X, dtype=self.dtype)
-            except (TypeError, ValueError) as exc:
-                raise TypeError("X must be an array of numbers, got %s (%s)"
-                                % (type(X).__name__, exc)) from None
+            from ._validation import check_array
+
+            if X is None or np.ndim(X) == 0:
+                raise TypeError("X must be rows of numbers, shape (n, %d) or (%d,), got %r"
+                                % (self.n_features, self.n_features, X))
+            # the same conversions and messages as predict_proba; NaN and
+            # infinity are found below, with their row and column
+            x = check_array(X, name="X", dtype=self.dtype, ensure_2d=False, finite=False)
         cdef int ndim = cnp.PyArray_NDIM(x)
         cdef ptrdiff_t n
         if ndim == 2 and cnp.PyArray_DIMS(x)[1] == self.n_features:
@@ -907,7 +922,8 @@ cdef class Predictor:
             raise ValueError("X must have shape (n, %d) or (%d,), got %s"
                              % (self.n_features, self.n_features, np.shape(x)))
         if n == 0:
-            raise ValueError("X has no rows")
+            raise ValueError("X has 0 sample(s) (shape=%s) while a minimum of 1 is required; "
+                             "pass at least one row" % (np.shape(x),))
 
         cdef tuple shape
         if ndim == 1:
@@ -923,6 +939,9 @@ cdef class Predictor:
             if not cnp.PyArray_Check(out):
                 raise TypeError("out must be a NumPy array, got %s" % type(out).__name__)
             o = <cnp.ndarray>out
+            if o.dtype != self.dtype:
+                raise TypeError("out must have dtype %s, the network's, got %s"
+                                % (self.dtype, o.dtype))
             _require(o, "out", self.code, shape if shape else (1,))
 
         cdef ptrdiff_t bad = -1
@@ -943,6 +962,13 @@ cdef class Predictor:
                                                     bad % self.n_features))
         if status == FNN_ENOMEM:
             raise MemoryError("could not allocate scratch memory for %d rows" % n)
+        if fnn_first_nonfinite_f32(<const float *>po, o.size) >= 0 if self.code == FNN_FLOAT32 \
+                else fnn_first_nonfinite_f64(<const double *>po, o.size) >= 0:
+            from ._validation import check_finite_output
+
+            check_finite_output(o.reshape(n, -1))
+        if out is not None:
+            return o
         if not shape:
             return o[0]
         return o

@@ -18,6 +18,7 @@ from ._validation import (
     check_bool,
     check_choice,
     check_consistent_length,
+    check_finite_output,
     check_feature_names,
     check_float,
     check_int,
@@ -661,7 +662,9 @@ class _BaseMLP(ParamsMixin):
     def _predict_raw(self, X):
         X = self._check_X(X)
         with _thread_count(getattr(self, "n_threads", None)):
-            return self._mlp.network.predict(self._mlp.params, X)
+            out = self._mlp.network.predict(self._mlp.params, X)
+        check_finite_output(out)
+        return out
 
     def __sklearn_tags__(self):
         """Describe the estimator to scikit-learn (>= 1.6), which calls this.

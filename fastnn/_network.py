@@ -11,6 +11,7 @@ from ._validation import (
     check_array,
     check_choice,
     check_consistent_length,
+    check_finite_output,
     check_float,
     check_int,
     check_sample_weight,
@@ -422,7 +423,9 @@ class MLP:
         """Return the output head's values: probabilities for softmax and
         logistic heads, the regression values for identity; shape (n, n_outputs)."""
         X = self._check_X(X)
-        return self.network.predict(self.params, X)
+        out = self.network.predict(self.params, X)
+        check_finite_output(out)
+        return out
 
     def predictor(self, logits=False):
         """Return a :class:`fastnn.Predictor` with a copy of the current weights.
@@ -438,7 +441,9 @@ class MLP:
     def decision_function(self, X):
         """Return the logits of the last layer, shape (n, n_outputs)."""
         X = self._check_X(X)
-        return self.network.predict(self.params, X, logits=True)
+        out = self.network.predict(self.params, X, logits=True)
+        check_finite_output(out)
+        return out
 
     def predict(self, X):
         """Return class indices (softmax), 0/1 labels (logistic) or values (identity).

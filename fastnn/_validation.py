@@ -126,7 +126,7 @@ def _is_sparse(value):
     return type(value).__module__.startswith("scipy.sparse") and hasattr(value, "toarray")
 
 
-def check_array(X, name="X", dtype=None, ensure_2d=True, allow_empty=False):
+def check_array(X, name="X", dtype=None, ensure_2d=True, allow_empty=False, finite=True):
     """Return X as a C-contiguous float32 or float64 array, validated.
 
     Parameters
@@ -142,6 +142,9 @@ def check_array(X, name="X", dtype=None, ensure_2d=True, allow_empty=False):
         Require a 2-D array (rows x features).
     allow_empty : bool
         Accept zero rows.
+    finite : bool
+        Reject NaN and infinity. A caller that checks them itself, with its
+        own message, passes False.
 
     The result may share memory with X, and it is read-only when X is (a
     read-only memory map, for example): copy it before writing to it.
@@ -208,7 +211,8 @@ def check_array(X, name="X", dtype=None, ensure_2d=True, allow_empty=False):
         if target not in _FLOAT_DTYPES:
             raise ValueError("dtype must be 'float32' or 'float64', got %r" % (dtype,))
     arr = np.ascontiguousarray(arr, dtype=target)
-    _check_finite(arr, name)
+    if finite:
+        _check_finite(arr, name)
     return arr
 
 
@@ -238,6 +242,26 @@ def _check_finite(arr, name):
     raise ValueError(
         "%s contains %d %s value(s)%s; impute or drop the missing values and replace "
         "infinities first" % (name, int(bad.sum()), kind, where)
+    )
+
+
+def check_finite_output(out, name="X"):
+    """Raise ValueError when a prediction came out NaN or infinite.
+
+    Finite inputs can still overflow inside the network: values near the
+    float maximum, or inputs on a scale far from the training data's. The
+    message names the first such row, where a NaN would otherwise be returned.
+    """
+    from . import _core
+
+    at = _core.first_nonfinite(out)
+    if at < 0:
+        return
+    row = at // (out.shape[1] if out.ndim == 2 else 1)
+    raise ValueError(
+        "the prediction for row %d of %s is not finite: its values overflow inside the "
+        "network. Check that %s is on the scale of the training data (preprocessed the "
+        "same way)" % (row, name, name)
     )
 
 

@@ -60,13 +60,18 @@ def test_out_argument(network):
     np.testing.assert_array_equal(out, network.predict_proba(X))
     row_out = np.empty(4, dtype=network.dtype)
     assert predictor(X[0], out=row_out) is row_out
+    with pytest.raises(TypeError):
+        predictor(X, out)  # out is keyword-only
 
 
 @pytest.mark.parametrize("X, error, message", [
     (np.zeros((3, 11)), ValueError, r"X must have shape \(n, 12\) or \(12,\), got \(3, 11\)"),
     (np.zeros((2, 3, 12)), ValueError, r"got \(2, 3, 12\)"),
-    (np.zeros((0, 12)), ValueError, "X has no rows"),
-    ([["a"] * 12], TypeError, "X must be an array of numbers"),
+    (np.zeros((0, 12)), ValueError, r"X has 0 sample\(s\) \(shape=\(0, 12\)\)"),
+    ([["a"] * 12], TypeError, r"X contains non-numeric values \(dtype <U1\)"),
+    (None, TypeError, r"X must be rows of numbers, shape \(n, 12\) or \(12,\), got None"),
+    (np.float64(1.0), TypeError, r"X must be rows of numbers, .* got np.float64\(1.0\)"),
+    ([[1j] * 12], ValueError, "X has complex dtype"),
 ])
 def test_bad_rows(network, X, error, message):
     with pytest.raises(error, match=message):
@@ -87,14 +92,30 @@ def test_bad_out(network):
     other = np.float32 if network.dtype == np.float64 else np.float64
     with pytest.raises(ValueError, match=r"out must have shape \(3, 4\)"):
         predictor(X, out=np.empty((3, 5), dtype=network.dtype))
-    with pytest.raises(TypeError, match="out must have dtype"):
+    with pytest.raises(TypeError, match="out must have dtype %s, the network's, got %s"
+                       % (network.dtype, np.dtype(other))):
         predictor(X, out=np.empty((3, 4), dtype=other))
+    with pytest.raises(TypeError, match="out must have dtype %s, the network's, got int64"
+                       % network.dtype):
+        predictor(X, out=np.empty((3, 4), dtype=np.int64))
     with pytest.raises(TypeError, match="out must be a NumPy array"):
         predictor(X, out=[[0.0] * 4] * 3)
     frozen = np.empty((3, 4), dtype=network.dtype)
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="out must be writeable"):
         predictor(X, out=frozen)
+
+
+def test_overflow_inside_the_network_is_an_error(network):
+    # Finite inputs near the float maximum overflow in the first layer; the
+    # result would be NaN, so both prediction paths raise instead.
+    X = rows(4).astype(network.dtype)
+    X[2] = np.finfo(network.dtype).max / 2
+    message = r"the prediction for row 2 of X is not finite: its values overflow"
+    with pytest.raises(ValueError, match=message):
+        network.predictor()(X)
+    with pytest.raises(ValueError, match=message):
+        network.predict_proba(X)
 
 
 def test_weights_frozen_at_creation(network):
@@ -180,6 +201,9 @@ def test_regressor_predictor(n_targets):
     one = predictor(X[0])
     if n_targets == 1:
         assert np.ndim(one) == 0 and one == reg.predict(X[:1])[0]
+        # a scalar result goes into an out of shape (1,), which is returned
+        out = np.empty(1, dtype=predictor.dtype)
+        assert predictor(X[0], out=out) is out and out[0] == one
     else:
         np.testing.assert_array_equal(one, reg.predict(X[:1])[0])
 
