@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from . import _core
+
 _FLOAT_DTYPES = (np.float32, np.float64)
 
 
@@ -226,8 +228,6 @@ def _first_non_numeric(arr):
 
 
 def _check_finite(arr, name):
-    from . import _core
-
     # a scan in C without a temporary array; the message is built only on failure
     if _core.first_nonfinite(arr) < 0:
         return
@@ -252,8 +252,6 @@ def check_finite_output(out, name="X"):
     float maximum, or inputs on a scale far from the training data's. The
     message names the first such row, where a NaN would otherwise be returned.
     """
-    from . import _core
-
     at = _core.first_nonfinite(out)
     if at < 0:
         return
