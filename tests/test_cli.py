@@ -617,7 +617,8 @@ def test_interrupt_exits_130(tmp_path, command):
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     stderr = "".join(seen) + stderr
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, "exit status %s, stdout %r, stderr:\n%s" % (
+        process.returncode, stdout, stderr)
     assert stderr.strip().splitlines()[-1] == "fastnn: interrupted"
     assert "Traceback" not in stderr
     assert not model_path.exists()
