@@ -9,42 +9,32 @@
 #define SCAN_BLOCK 1024
 
 /* The exponent field is all ones (infinity or NaN) exactly when adding one
- * unit to the masked exponent carries into the sign bit. */
-ptrdiff_t fnn_first_nonfinite_f32(const float *x, ptrdiff_t n)
-{
-    for (ptrdiff_t i0 = 0; i0 < n; i0 += SCAN_BLOCK) {
-        const ptrdiff_t len = n - i0 < SCAN_BLOCK ? n - i0 : SCAN_BLOCK;
-        uint32_t bad = 0;
-        for (ptrdiff_t i = 0; i < len; i++) {
-            uint32_t u;
-            memcpy(&u, x + i0 + i, sizeof(u));
-            bad |= ((u & 0x7f800000u) + 0x00800000u) >> 31;
-        }
-        if (bad)
-            for (ptrdiff_t i = 0; i < len; i++)
-                if (!isfinite(x[i0 + i]))
-                    return i0 + i;
+ * unit to the masked exponent carries into the sign bit. BITS is the
+ * unsigned integer of the float's width, EXP its exponent mask, ONE the
+ * lowest exponent bit and SIGN the sign bit's position. */
+#define FIRST_NONFINITE(NAME, REAL, BITS, EXP, ONE, SIGN)                          \
+    ptrdiff_t NAME(const REAL *x, ptrdiff_t n)                                      \
+    {                                                                               \
+        for (ptrdiff_t i0 = 0; i0 < n; i0 += SCAN_BLOCK) {                          \
+            const ptrdiff_t len = n - i0 < SCAN_BLOCK ? n - i0 : SCAN_BLOCK;        \
+            BITS bad = 0;                                                           \
+            for (ptrdiff_t i = 0; i < len; i++) {                                   \
+                BITS u;                                                             \
+                memcpy(&u, x + i0 + i, sizeof(u));                                  \
+                bad |= ((u & (EXP)) + (ONE)) >> (SIGN);                             \
+            }                                                                       \
+            if (bad)                                                                \
+                for (ptrdiff_t i = 0; i < len; i++)                                 \
+                    if (!isfinite(x[i0 + i]))                                       \
+                        return i0 + i;                                              \
+        }                                                                           \
+        return -1;                                                                  \
     }
-    return -1;
-}
 
-ptrdiff_t fnn_first_nonfinite_f64(const double *x, ptrdiff_t n)
-{
-    for (ptrdiff_t i0 = 0; i0 < n; i0 += SCAN_BLOCK) {
-        const ptrdiff_t len = n - i0 < SCAN_BLOCK ? n - i0 : SCAN_BLOCK;
-        uint64_t bad = 0;
-        for (ptrdiff_t i = 0; i < len; i++) {
-            uint64_t u;
-            memcpy(&u, x + i0 + i, sizeof(u));
-            bad |= ((u & 0x7ff0000000000000u) + 0x0010000000000000u) >> 63;
-        }
-        if (bad)
-            for (ptrdiff_t i = 0; i < len; i++)
-                if (!isfinite(x[i0 + i]))
-                    return i0 + i;
-    }
-    return -1;
-}
+FIRST_NONFINITE(fnn_first_nonfinite_f32, float, uint32_t, 0x7f800000u, 0x00800000u, 31)
+FIRST_NONFINITE(fnn_first_nonfinite_f64, double, uint64_t, 0x7ff0000000000000u,
+                0x0010000000000000u, 63)
+#undef FIRST_NONFINITE
 #undef SCAN_BLOCK
 
 #define REAL float

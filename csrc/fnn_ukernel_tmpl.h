@@ -22,6 +22,19 @@ typedef int64_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
 #endif
 #define UK_NV (UK_NR / UK_VLEN)
 
+/* Applies a layer's epilogue to one element: + *bias, then ReLU, then 0
+ * where *gate <= 0, each step only when its pointer or flag is set. */
+static inline REAL SFX(epilogue_value)(REAL z, const REAL *bias, int relu, const REAL *gate)
+{
+    if (bias)
+        z += *bias;
+    if (relu)
+        z = z < 0 ? 0 : z;
+    if (gate)
+        z = *gate > 0 ? z : 0;
+    return z;
+}
+
 /* C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n (C not read
  * when beta == 0), then the epilogue of a layer's GEMM: + bias[j] when bias
  * is not NULL and max(., 0) when relu is set (NaN stays NaN), as in the
@@ -76,13 +89,8 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
         for (int j = 0; j < n; j++) {
             REAL c = alpha * tile[i][j];
             c = beta != 0 ? c + beta * C[i * ldc + j] : c;
-            if (bias)
-                c += bias[j];
-            if (relu)
-                c = c < 0 ? 0 : c;
-            if (gate)
-                c = gate[i * ldg + j] > 0 ? c : 0;
-            C[i * ldc + j] = c;
+            C[i * ldc + j] = SFX(epilogue_value)(c, bias ? bias + j : NULL, relu,
+                                                 gate ? gate + i * ldg + j : NULL);
         }
     }
 }
@@ -293,13 +301,8 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
     }
     for (ptrdiff_t j = 0; j < w; j++) {
         REAL z = beta != 0 ? alpha * acc[j] + beta * c[j0 + j] : alpha * acc[j];
-        if (bias)
-            z += bias[j0 + j];
-        if (relu)
-            z = z < 0 ? 0 : z;
-        if (gate)
-            z = gate[j0 + j] > 0 ? z : 0;
-        c[j0 + j] = z;
+        c[j0 + j] = SFX(epilogue_value)(z, bias ? bias + j0 + j : NULL, relu,
+                                        gate ? gate + j0 + j : NULL);
     }
 }
 
@@ -349,13 +352,8 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
             row[j] = SFX(dot_row)(transa, A, lda, i, B + j * ldb, k);
         for (ptrdiff_t j = 0; j < n; j++) {
             REAL z = beta != 0 ? alpha * row[j] + beta * c[j] : alpha * row[j];
-            if (bias)
-                z += bias[j];
-            if (relu)
-                z = z < 0 ? 0 : z;
-            if (gate)
-                z = gate[i * ldg + j] > 0 ? z : 0;
-            c[j] = z;
+            c[j] = SFX(epilogue_value)(z, bias ? bias + j : NULL, relu,
+                                       gate ? gate + i * ldg + j : NULL);
         }
     }
 }

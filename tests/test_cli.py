@@ -545,11 +545,19 @@ def test_task_and_type_options(tmp_path):
         (["evaluate", "{model}", "{data}/credit_new.csv"],
          "credit_new.csv has no column 'default', the target the model was trained on"),
         (["inspect", "{data}/empty.csv"], "is not a fastnn model file: 0 bytes is too short"),
+        (["train"], "give a CSV file (DATA.csv) or a shipped dataset (--dataset NAME)"),
+        (["evaluate", "{model}"],
+         "give a CSV file (DATA.csv) or a shipped dataset (--dataset NAME)"),
+        (["predict", "{model}", "{data}/credit_new.csv", "--dataset", "digits"],
+         "give either a CSV file or --dataset, not both"),
+        (["train", "--target", "default", "--drop", "applicant_id", "{data}/credit.csv"],
+         "give DATA.csv before --drop"),
     ],
     ids=["missing-file", "empty", "header-only", "unknown-target", "one-class", "unparsable",
          "ragged", "bad-quote", "no-target", "drop-unknown", "type-invalid", "positive-unknown",
          "file-and-dataset", "column-mismatch", "missing-model", "not-a-model", "id-unknown",
-         "evaluate-unlabelled", "inspect-empty"],
+         "evaluate-unlabelled", "inspect-empty", "train-no-data", "evaluate-no-data",
+         "predict-file-and-dataset", "drop-took-file"],
 )
 def test_csv_errors(credit_model, args, expected):
     _, _, model_path = credit_model
