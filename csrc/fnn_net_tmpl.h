@@ -170,10 +170,10 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
                          row_sq);
             for (ptrdiff_t k = 0; row_sq && k < K; k++)
                 sum_sq += row_sq[k];
-            const REAL one = 1;
+            const REAL bias_input = 1; /* db = 1 * dZ, the rank-1 form of the bias */
             const ptrdiff_t bo = net->b_offset[l];
             LAYER_UPDATE(fuse, params + bo, state1 ? state1 + bo : NULL,
-                         state2 ? state2 + bo : NULL, &one, delta[cur], 1, M, 0, NULL);
+                         state2 ? state2 + bo : NULL, &bias_input, delta[cur], 1, M, 0, NULL);
         } else {
             /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
             REAL *dW = grads + net->w_offset[l];

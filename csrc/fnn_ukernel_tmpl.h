@@ -35,11 +35,10 @@ static inline REAL SFX(epilogue_value)(REAL z, const REAL *bias, int relu, const
     return z;
 }
 
-/* C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n (C not read
- * when beta == 0), then the epilogue of a layer's GEMM: + bias[j] when bias
- * is not NULL and max(., 0) when relu is set (NaN stays NaN), as in the
- * forward pass; 0 where gate[i][j] <= 0 when gate is not NULL, ReLU's
- * derivative in the backward pass. Full tiles straight from the
+/* Stores C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n, and
+ * reads C only when beta != 0. The epilogue follows (see epilogue_value):
+ * the bias and ReLU of the forward pass, or the gate [A > 0] of ReLU's
+ * derivative in the backward pass. Full tiles are stored straight from the
  * registers, edge tiles element by element. */
 static inline __attribute__((always_inline)) void
 SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restrict C,

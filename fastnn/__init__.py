@@ -18,15 +18,15 @@ except ImportError as exc:  # pragma: no cover - depends on how fastnn was insta
     import importlib.machinery as _machinery
     import os as _os
 
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    if not any(_os.path.exists(_os.path.join(_here, "_core" + suffix))
+    _package_dir = _os.path.dirname(_os.path.abspath(__file__))
+    if not any(_os.path.exists(_os.path.join(_package_dir, "_core" + suffix))
                for suffix in _machinery.EXTENSION_SUFFIXES):
         # Python found this source folder before the installed package.
         raise ImportError(
             "this fastnn package (%s) has no compiled extension: it is a source folder. "
             "Run Python from another folder to use the installed fastnn, or build this "
             "one in place with 'pip install -e .' (or 'python setup.py build_ext "
-            "--inplace')." % _here
+            "--inplace')." % _package_dir
         ) from None
     raise ImportError(
         "fastnn's compiled extension (fastnn._core) could not be imported: %s. "

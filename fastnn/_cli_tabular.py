@@ -79,7 +79,7 @@ def parse_types(entries):
 
 # ---- train DATA.csv and train --dataset ------------------------------------------------
 
-# The column of a shipped dataset's table that holds the labels, as in its CSV file.
+# The column of a shipped dataset's table that contains the labels, as in its CSV file.
 DATASET_TARGET = "target"
 
 
@@ -286,8 +286,8 @@ def _split(table, args, model, test_size, source):
         return train_test_split(rows, test_size=test_size, random_state=args.seed,
                                 stratify=stratify)
     except ValueError as exc:
-        # Only a class with a single row is worth a random split; a test or
-        # training part smaller than the number of classes is an error.
+        # Only a class with a single row falls back to a random split. A test
+        # or training part smaller than the number of classes is an error.
         if stratify is None or "only 1 member" not in str(exc):
             raise CommandError("%s: cannot split %d rows with --test-size %g: %s"
                                % (source, table.n_rows, test_size, exc)) from None

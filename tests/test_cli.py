@@ -154,7 +154,7 @@ def test_evaluate_and_predict_dataset_model(trained, tmp_path):
     metrics = json.loads(evaluated.stdout)
     assert metrics["n"] == n_rows
     assert metrics["accuracy"] > 0.95
-    # All rows include the training rows, and the command says so.
+    # All rows include the training rows, and the command warns about it.
     assert "including those the model trained on" in evaluated.stderr
 
     # Another dataset's rows lack the model's columns: named before anything else.
@@ -162,7 +162,8 @@ def test_evaluate_and_predict_dataset_model(trained, tmp_path):
     wrong = run_cli("evaluate", str(model_path), "--dataset", other)
     assert wrong.returncode == 2
     assert "fastnn: error: dataset %s lacks columns" % other in wrong.stderr
-    assert "... and " in wrong.stderr and " more" in wrong.stderr
+    assert "... and " in wrong.stderr
+    assert " more" in wrong.stderr
     assert len(wrong.stderr) < 1200
 
     # The same rows as a gzip-compressed CSV file give the same predictions.

@@ -350,7 +350,7 @@ def test_fused_online_step_thread_invariance():
     np.testing.assert_array_equal(results[0], results[2])
 
 
-def test_fused_online_step_stops_before_a_non_finite_update():
+def test_fused_step_nonfinite_loss():
     import fastnn
 
     net = fastnn.MLP([3, 4, 1], output="identity", dtype="float64", random_state=0)
@@ -381,9 +381,11 @@ def test_subnormal_state_stored_as_zero(float_dtype, kind, options):
     opt = _core.Optimizer(kind, learning_rate=1e-3, **options)
     opt.step(params, grads, state1, state2)
     decay = 0.9
-    assert state1[0] == 0 and state1[1] == 0
+    assert state1[0] == 0
+    assert state1[1] == 0
     assert state1[2] == pytest.approx(tiny * 100 * decay, rel=1e-6)
     assert state1[3] == pytest.approx(0.5 * decay, rel=1e-6)
     if kind == "adam":
-        assert state2[0] == 0 and state2[1] == pytest.approx(0.999, rel=1e-6)
+        assert state2[0] == 0
+        assert state2[1] == pytest.approx(0.999, rel=1e-6)
     assert np.all(np.isfinite(params))

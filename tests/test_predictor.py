@@ -198,14 +198,16 @@ def test_regressor_predictor(n_targets):
     reg = fastnn.MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     predictor = reg.predictor()
     np.testing.assert_array_equal(predictor(X), reg.predict(X))
-    one = predictor(X[0])
+    row_prediction = predictor(X[0])
     if n_targets == 1:
-        assert np.ndim(one) == 0 and one == reg.predict(X[:1])[0]
+        assert np.ndim(row_prediction) == 0
+        assert row_prediction == reg.predict(X[:1])[0]
         # a scalar result goes into an out of shape (1,), which is returned
         out = np.empty(1, dtype=predictor.dtype)
-        assert predictor(X[0], out=out) is out and out[0] == one
+        assert predictor(X[0], out=out) is out
+        assert out[0] == row_prediction
     else:
-        np.testing.assert_array_equal(one, reg.predict(X[:1])[0])
+        np.testing.assert_array_equal(row_prediction, reg.predict(X[:1])[0])
 
 
 def test_unfitted_estimator_has_no_predictor():
