@@ -60,6 +60,107 @@ static void SFX(epilogue)(ptrdiff_t m, ptrdiff_t n, REAL *C, ptrdiff_t ldc, cons
     }
 }
 
+/* Arguments of one blocked product, shared by the threads that compute it. */
+typedef struct {
+    int transa, transb;
+    ptrdiff_t m, n, k;
+    REAL alpha, beta;
+    const REAL *A, *B;
+    ptrdiff_t lda, ldb, ldc, ldg;
+    REAL *C, *Ap, *Bp;
+    const REAL *bias, *gate;
+    int relu, direct_a;
+    const fnn_kernel_table *kt;
+} SFX(gemm_job);
+
+/* The five loops of BLIS, run by thread t of a team of `team`. Each
+ * thread packs and multiplies a contiguous share of the slivers and tiles
+ * of every block; barriers separate packing from use. A team of one runs
+ * the same loops with no OpenMP call at all, which matters for the small
+ * products that stay on one thread. */
+static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
+{
+    const fnn_kernel_table *kt = g->kt;
+    const int MR = KT_MR(kt), NR = KT_NR(kt);
+    const KT_UKERNEL_T ukernel = KT_UKERNEL(kt);
+    const KT_PACK_A_T pack_a = KT_PACK_A(kt);
+    const KT_PACK_B_T pack_b = KT_PACK_B(kt);
+    const int transa = g->transa, transb = g->transb;
+    const ptrdiff_t m = g->m, n = g->n, k = g->k;
+    const ptrdiff_t lda = g->lda, ldb = g->ldb, ldc = g->ldc, ldg = g->ldg;
+    const REAL alpha = g->alpha;
+    const REAL *A = g->A, *B = g->B, *bias = g->bias, *gate = g->gate;
+    REAL *C = g->C, *Ap = g->Ap, *Bp = g->Bp;
+    const ptrdiff_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
+    const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
+    const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
+
+    for (ptrdiff_t jc = 0; jc < n; jc += NC) {                 /* loop 5: jc */
+        const ptrdiff_t nc = n - jc < NC ? n - jc : NC;
+        const ptrdiff_t n_jr = (nc + NR - 1) / NR;
+        for (ptrdiff_t pc = 0; pc < k; pc += KC) {             /* loop 4: pc */
+            const ptrdiff_t kc = k - pc < KC ? k - pc : KC;
+            const REAL beta_pc = pc == 0 ? g->beta : (REAL)1;
+            /* the epilogue runs once, when the last block of the sum is stored */
+            const int last_pc = pc + kc >= k;
+            const int relu_pc = last_pc && g->relu;
+
+            for (ptrdiff_t jr = n_jr * t / team; jr < n_jr * (t + 1) / team; jr++) {
+                const ptrdiff_t j0 = jc + jr * NR;
+                const int nr = (int)(n - j0 < NR ? n - j0 : NR);
+                pack_b(Bp + jr * NR * kc, transb, B, ldb, pc, kc, j0, nr);
+            }
+            if (team > 1) {
+#pragma omp barrier
+            }
+
+            for (ptrdiff_t ic = 0; ic < m; ic += MC) {         /* loop 3: ic */
+                const ptrdiff_t mc = m - ic < MC ? m - ic : MC;
+                const ptrdiff_t n_ir = (mc + MR - 1) / MR;
+
+                if (!g->direct_a) {
+                    for (ptrdiff_t ir = n_ir * t / team; ir < n_ir * (t + 1) / team; ir++) {
+                        const ptrdiff_t i0 = ic + ir * MR;
+                        const int mr = (int)(m - i0 < MR ? m - i0 : MR);
+                        pack_a(Ap + ir * MR * kc, transa, A, lda, i0, mr, pc, kc);
+                    }
+                    if (team > 1) {
+#pragma omp barrier
+                    }
+                }
+
+                /* loops 2 and 1 (jr, ir) as one range of micro-tiles; each
+                 * tile of C belongs to one thread, so the sum over p runs
+                 * in the same order for any thread count */
+                const ptrdiff_t tiles = n_jr * n_ir;
+                for (ptrdiff_t u = tiles * t / team; u < tiles * (t + 1) / team; u++) {
+                    const ptrdiff_t jr = u / n_ir, ir = u % n_ir;
+                    const ptrdiff_t i0 = ic + ir * MR, j0 = jc + jr * NR;
+                    const int mr = (int)(m - i0 < MR ? m - i0 : MR);
+                    const int nr = (int)(n - j0 < NR ? n - j0 : NR);
+                    const REAL *bias_t = last_pc && bias ? bias + j0 : NULL;
+                    const REAL *gate_t = last_pc && gate ? gate + i0 * ldg + j0 : NULL;
+                    if (g->direct_a)
+                        KT_UKERNEL_SA(kt)(kc, alpha, A + i0 * rsa + pc * csa, rsa, csa,
+                                          Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
+                                          mr, nr, bias_t, relu_pc, gate_t, ldg);
+                    else if (bias_t || relu_pc || gate_t)
+                        KT_UKERNEL_EP(kt)(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc,
+                                          beta_pc, C + i0 * ldc + j0, ldc, mr, nr, bias_t,
+                                          relu_pc, gate_t, ldg);
+                    else
+                        ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
+                                C + i0 * ldc + j0, ldc, mr, nr);
+                }
+                /* the packed blocks are overwritten next */
+                if (team > 1) {
+#pragma omp barrier
+                }
+            }
+        }
+    }
+}
+
 void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
                    const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
                    REAL *C, ptrdiff_t ldc)
@@ -84,13 +185,9 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
 
     const fnn_kernel_table *kt = fnn_kernels();
     const int MR = KT_MR(kt), NR = KT_NR(kt);
-    const KT_UKERNEL_T ukernel = KT_UKERNEL(kt);
-    const KT_PACK_A_T pack_a = KT_PACK_A(kt);
-    const KT_PACK_B_T pack_b = KT_PACK_B(kt);
     /* With a single column panel each sliver of A is used once: read it in
      * place rather than pack it. */
     const int direct_a = n <= NR;
-    const ptrdiff_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
     const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
     const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
     const int nt = fnn_threads_for(2.0 * (double)m * (double)n * (double)k);
@@ -118,64 +215,19 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
         return;
     }
     fnn_note_parallel(nt);
-
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    for (ptrdiff_t jc = 0; jc < n; jc += NC) {                 /* loop 5: jc */
-        const ptrdiff_t nc = n - jc < NC ? n - jc : NC;
-        const ptrdiff_t n_jr = (nc + NR - 1) / NR;
-        for (ptrdiff_t pc = 0; pc < k; pc += KC) {             /* loop 4: pc */
-            const ptrdiff_t kc = k - pc < KC ? k - pc : KC;
-            const REAL beta_pc = pc == 0 ? beta : (REAL)1;
-            /* the epilogue runs once, when the last block of the sum is stored */
-            const int last_pc = pc + kc >= k;
-            const int relu_pc = last_pc && relu;
-
-#pragma omp for schedule(static)
-            for (ptrdiff_t jr = 0; jr < n_jr; jr++) {
-                const ptrdiff_t j0 = jc + jr * NR;
-                const int nr = (int)(n - j0 < NR ? n - j0 : NR);
-                pack_b(Bp + jr * NR * kc, transb, B, ldb, pc, kc, j0, nr);
-            }
-
-            for (ptrdiff_t ic = 0; ic < m; ic += MC) {         /* loop 3: ic */
-                const ptrdiff_t mc = m - ic < MC ? m - ic : MC;
-                const ptrdiff_t n_ir = (mc + MR - 1) / MR;
-
-                if (!direct_a) {
-#pragma omp for schedule(static)
-                    for (ptrdiff_t ir = 0; ir < n_ir; ir++) {
-                        const ptrdiff_t i0 = ic + ir * MR;
-                        const int mr = (int)(m - i0 < MR ? m - i0 : MR);
-                        pack_a(Ap + ir * MR * kc, transa, A, lda, i0, mr, pc, kc);
-                    }
-                }
-
-                /* loops 2 and 1 (jr, ir) as one range of micro-tiles; each
-                 * tile of C belongs to one thread, so the sum over p runs
-                 * in the same order for any thread count */
-#pragma omp for schedule(static)
-                for (ptrdiff_t t = 0; t < n_jr * n_ir; t++) {
-                    const ptrdiff_t jr = t / n_ir, ir = t % n_ir;
-                    const ptrdiff_t i0 = ic + ir * MR, j0 = jc + jr * NR;
-                    const int mr = (int)(m - i0 < MR ? m - i0 : MR);
-                    const int nr = (int)(n - j0 < NR ? n - j0 : NR);
-                    const REAL *bias_t = last_pc && bias ? bias + j0 : NULL;
-                    const REAL *gate_t = last_pc && gate ? gate + i0 * ldg + j0 : NULL;
-                    if (direct_a)
-                        KT_UKERNEL_SA(kt)(kc, alpha, A + i0 * rsa + pc * csa, rsa, csa,
-                                          Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
-                                          mr, nr, bias_t, relu_pc, gate_t, ldg);
-                    else if (bias_t || relu_pc || gate_t)
-                        KT_UKERNEL_EP(kt)(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc,
-                                          beta_pc, C + i0 * ldc + j0, ldc, mr, nr, bias_t,
-                                          relu_pc, gate_t, ldg);
-                    else
-                        ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
-                                C + i0 * ldc + j0, ldc, mr, nr);
-                }
-            }
-        }
+    const SFX(gemm_job) job = {
+        .transa = transa, .transb = transb, .m = m, .n = n, .k = k, .alpha = alpha,
+        .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .ldg = ldg, .C = C,
+        .Ap = Ap, .Bp = Bp, .bias = bias, .gate = gate, .relu = relu, .direct_a = direct_a,
+        .kt = kt};
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        SFX(gemm_blocked)(&job, omp_get_thread_num(), omp_get_num_threads());
+        return;
     }
+#endif
+    SFX(gemm_blocked)(&job, 0, 1);
 }
 
 #undef OPA

@@ -29,10 +29,10 @@ static void SFX(dropout_forward)(REAL *A, ptrdiff_t n, ptrdiff_t m, double rate,
     const REAL scale = (REAL)(1.0 / (1.0 - rate));
     const int nt = fnn_threads_for((double)n * (double)m * 4.0);
     fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++)
+    FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         for (ptrdiff_t j = 0; j < m; j++)
             A[i * m + j] = dropout_keep(key, (uint64_t)(i * m + j), rate) ? A[i * m + j] * scale : 0;
+    });
 }
 
 /* Backward of dropout_forward with the same mask: dA of dropped elements
@@ -44,8 +44,7 @@ static void SFX(dropout_backward)(REAL *dA, REAL *A, ptrdiff_t n, ptrdiff_t m, d
     const REAL scale = (REAL)(1.0 / (1.0 - rate)), unscale = (REAL)(1.0 - rate);
     const int nt = fnn_threads_for((double)n * (double)m * 4.0);
     fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         for (ptrdiff_t j = 0; j < m; j++) {
             const ptrdiff_t e = i * m + j;
             if (dropout_keep(key, (uint64_t)e, rate)) {
@@ -55,7 +54,7 @@ static void SFX(dropout_backward)(REAL *dA, REAL *A, ptrdiff_t n, ptrdiff_t m, d
                 dA[e] = 0;
             }
         }
-    }
+    });
 }
 
 static int SFX(has_dropout)(const fnn_net *net, int l)

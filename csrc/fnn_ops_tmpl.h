@@ -62,14 +62,13 @@ void SFX(fnn_bias_act)(REAL *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const R
 #ifdef OPS_VECTOR_ACT
     if (act == FNN_ACT_LOGISTIC || act == FNN_ACT_TANH) {
         const fnn_act_rows_f32 act_rows = fnn_kernels()->act_rows_f32;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-        for (ptrdiff_t i = 0; i < n; i++)
+        FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
             act_rows(Z + i * ldz, 1, m, ldz, b, act);
+        });
         return;
     }
 #endif
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         REAL *z = Z + i * ldz;
         if (b)
             for (ptrdiff_t j = 0; j < m; j++)
@@ -81,7 +80,7 @@ void SFX(fnn_bias_act)(REAL *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, const R
             for (ptrdiff_t j = 0; j < m; j++)
                 z[j] = SFX(activate)(z[j], act);
         }
-    }
+    });
 }
 
 /* Differentiates A = act(Z) using the stored output A, which has the sign
@@ -93,8 +92,7 @@ void SFX(fnn_act_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, con
         return;
     const int nt = fnn_threads_for((double)n * (double)m * 2.0);
     fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         REAL *d = dZ + i * ld;
         const REAL *a = A + i * ld;
         switch (act) {
@@ -119,15 +117,14 @@ void SFX(fnn_act_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, con
                 d[j] = a[j] > 0 ? d[j] : (a[j] + 1) * d[j];
             break;
         }
-    }
+    });
 }
 
 void SFX(fnn_gelu_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, const REAL *Z)
 {
     const int nt = fnn_threads_for((double)n * (double)m * 20.0);
     fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         REAL *d = dZ + i * ld;
         const REAL *z = Z + i * ld;
         for (ptrdiff_t j = 0; j < m; j++) {
@@ -140,7 +137,7 @@ void SFX(fnn_gelu_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, co
             const double pdf = 0.39894228040143267794 * exp(-0.5 * zj * zj);
             d[j] = (REAL)((double)d[j] * (cdf + zj * pdf));
         }
-    }
+    });
 }
 
 /* p[m] := softmax(z) = exp(z - max z) / sum exp(z - max z). */
@@ -162,8 +159,7 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
 {
     const int nt = fnn_threads_for((double)n * (double)m * 20.0);
     fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t i = 0; i < n; i++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         REAL *p = P + i * m;
         const REAL *z = Z + i * m;
         if (out == FNN_OUT_SOFTMAX) {
@@ -178,7 +174,7 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
             for (ptrdiff_t j = 0; j < m; j++)
                 p[j] = z[j];
         }
-    }
+    });
 }
 
 /*
@@ -270,8 +266,7 @@ void SFX(fnn_col_sum)(REAL *db, const REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdif
     fnn_note_parallel(nt);
 
     /* each chunk of columns is summed by one thread, rows in order */
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t c = 0; c < n_chunks; c++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t c = 0; c < n_chunks; c++) {
         const ptrdiff_t j0 = c * COL_CHUNK;
         const ptrdiff_t j1 = j0 + COL_CHUNK < m ? j0 + COL_CHUNK : m;
         for (ptrdiff_t j = j0; j < j1; j++)
@@ -279,6 +274,6 @@ void SFX(fnn_col_sum)(REAL *db, const REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdif
         for (ptrdiff_t i = 0; i < n; i++)
             for (ptrdiff_t j = j0; j < j1; j++)
                 db[j] += dZ[i * ld + j];
-    }
+    });
 }
 #undef COL_CHUNK

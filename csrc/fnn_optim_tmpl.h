@@ -92,13 +92,12 @@ static void SFX(optimizer_apply)(const fnn_update *u, REAL *params, REAL *state1
     const ptrdiff_t blocks = (n + OPT_BLOCK - 1) / OPT_BLOCK;
     const int nt = fnn_threads_for((double)n * SFX(update_cost)(u));
     fnn_note_parallel(nt);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (ptrdiff_t blk = 0; blk < blocks; blk++) {
+    FNN_PARALLEL_FOR(for (ptrdiff_t blk = 0; blk < blocks; blk++) {
         const ptrdiff_t i0 = blk * OPT_BLOCK;
         const ptrdiff_t len = n - i0 < OPT_BLOCK ? n - i0 : OPT_BLOCK;
         SFX(update_range)(u, params + i0, state1 ? state1 + i0 : NULL,
                           state2 ? state2 + i0 : NULL, grads + i0, len);
-    }
+    });
 }
 
 static void SFX(optimizer_step)(fnn_optimizer *opt, REAL *params, REAL *state1, REAL *state2,
@@ -123,31 +122,26 @@ static void SFX(layer_update)(const fnn_update *u, REAL *W, REAL *S1, REAL *S2,
 {
     const int nt = fnn_threads_for((double)K * (double)M * (SFX(update_cost)(u) + 2.0));
     fnn_note_parallel(nt);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
+    FNN_PARALLEL_FOR(for (ptrdiff_t k = 0; k < K; k++) {
         REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
-#pragma omp for schedule(static)
-        for (ptrdiff_t k = 0; k < K; k++) {
-            const REAL ak = a[k];
-            double sq = 0;
-            for (ptrdiff_t j0 = 0; j0 < M; j0 += OPT_BLOCK) {
-                const ptrdiff_t len = M - j0 < OPT_BLOCK ? M - j0 : OPT_BLOCK;
-                const ptrdiff_t off = k * M + j0;
-                const REAL *restrict w = W + off;
-                for (ptrdiff_t j = 0; j < len; j++)
-                    g[j] = ak * d[j0 + j];
-                if (l2 != 0) {
-                    for (ptrdiff_t j = 0; j < len; j++) {
-                        sq += (double)w[j] * (double)w[j];
-                        g[j] += l2 * w[j];
-                    }
+        const REAL ak = a[k];
+        double sq = 0;
+        for (ptrdiff_t j0 = 0; j0 < M; j0 += OPT_BLOCK) {
+            const ptrdiff_t len = M - j0 < OPT_BLOCK ? M - j0 : OPT_BLOCK;
+            const ptrdiff_t off = k * M + j0;
+            const REAL *restrict w = W + off;
+            for (ptrdiff_t j = 0; j < len; j++)
+                g[j] = ak * d[j0 + j];
+            if (l2 != 0) {
+                for (ptrdiff_t j = 0; j < len; j++) {
+                    sq += (double)w[j] * (double)w[j];
+                    g[j] += l2 * w[j];
                 }
-                SFX(update_range)(u, W + off, S1 ? S1 + off : NULL, S2 ? S2 + off : NULL, g,
-                                  len);
             }
-            if (row_sq)
-                row_sq[k] = sq;
+            SFX(update_range)(u, W + off, S1 ? S1 + off : NULL, S2 ? S2 + off : NULL, g, len);
         }
-    }
+        if (row_sq)
+            row_sq[k] = sq;
+    });
 }
 #undef OPT_BLOCK
