@@ -398,6 +398,34 @@ def test_gemm_c_not_contiguous_raises():
         _core.gemm(A, B, np.asfortranarray(np.zeros((3, 5))), beta=1.0)
 
 
+def test_gemm_byte_swapped_operand_raises():
+    A = np.ones((3, 4), dtype=">f4" if np.little_endian else "<f4")
+    B = np.ones((4, 5), dtype=np.float32)
+
+    with pytest.raises(TypeError, match="native byte order"):
+        _core.gemm(A, B)
+    with pytest.raises(TypeError, match="native byte order"):
+        _core.gemm(B.T, A.T)
+
+
+def test_gemm_c_not_an_array_raises():
+    A = np.ones((3, 4))
+    B = np.ones((4, 5))
+
+    with pytest.raises(TypeError, match="C must be a NumPy array"):
+        _core.gemm(A, B, [[0.0] * 5] * 3)
+
+
+def test_gemm_accepts_lists_and_read_only_operands():
+    A = np.arange(12, dtype=np.float64).reshape(3, 4)
+    B = np.arange(20, dtype=np.float64).reshape(4, 5)
+    A.flags.writeable = False
+
+    C = _core.gemm(A, B.tolist())
+
+    np.testing.assert_allclose(C, A @ B)
+
+
 # ---- the forward epilogue: bias and activation in the GEMM's store ---------------------
 
 
