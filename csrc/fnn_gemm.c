@@ -4,6 +4,7 @@
 #define REAL float
 #define SFX(name) name##_f32
 #define KT_MR(kt) ((kt)->mr_f32)
+#define KT_MR2(kt) ((kt)->mr2_f32)
 #define KT_NR(kt) ((kt)->nr_f32)
 #define KT_UKERNEL(kt) ((kt)->gemm_f32)
 #define KT_UKERNEL_SA(kt) ((kt)->gemm_sa_f32)
@@ -18,6 +19,7 @@
 #undef REAL
 #undef SFX
 #undef KT_MR
+#undef KT_MR2
 #undef KT_NR
 #undef KT_UKERNEL
 #undef KT_UKERNEL_SA
@@ -32,6 +34,7 @@
 #define REAL double
 #define SFX(name) name##_f64
 #define KT_MR(kt) ((kt)->mr_f64)
+#define KT_MR2(kt) ((kt)->mr2_f64)
 #define KT_NR(kt) ((kt)->nr_f64)
 #define KT_UKERNEL(kt) ((kt)->gemm_f64)
 #define KT_UKERNEL_SA(kt) ((kt)->gemm_sa_f64)

@@ -81,7 +81,7 @@ typedef struct {
 static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
 {
     const fnn_kernel_table *kt = g->kt;
-    const int MR = KT_MR(kt), NR = KT_NR(kt);
+    const int MR = KT_MR(kt), MR2 = KT_MR2(kt), NR = KT_NR(kt);
     const KT_UKERNEL_T ukernel = KT_UKERNEL(kt);
     const KT_PACK_A_T pack_a = KT_PACK_A(kt);
     const KT_PACK_B_T pack_b = KT_PACK_B(kt);
@@ -116,13 +116,14 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
 
             for (ptrdiff_t ic = 0; ic < m; ic += MC) {         /* loop 3: ic */
                 const ptrdiff_t mc = m - ic < MC ? m - ic : MC;
-                const ptrdiff_t n_ir = (mc + MR - 1) / MR;
+                const ptrdiff_t n_ir = fnn_row_tiles(mc, MR);
 
                 if (!g->direct_a) {
                     for (ptrdiff_t ir = n_ir * t / team; ir < n_ir * (t + 1) / team; ir++) {
-                        const ptrdiff_t i0 = ic + ir * MR;
-                        const int mr = (int)(m - i0 < MR ? m - i0 : MR);
-                        pack_a(Ap + ir * MR * kc, transa, A, lda, i0, mr, pc, kc);
+                        ptrdiff_t off;
+                        int mr;
+                        fnn_row_tile(mc, MR, MR2, ir, &off, &mr);
+                        pack_a(Ap + off * kc, transa, A, lda, ic + off, mr, pc, kc);
                     }
                     if (team > 1) {
 #pragma omp barrier
@@ -135,8 +136,10 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                 const ptrdiff_t tiles = n_jr * n_ir;
                 for (ptrdiff_t u = tiles * t / team; u < tiles * (t + 1) / team; u++) {
                     const ptrdiff_t jr = u / n_ir, ir = u % n_ir;
-                    const ptrdiff_t i0 = ic + ir * MR, j0 = jc + jr * NR;
-                    const int mr = (int)(m - i0 < MR ? m - i0 : MR);
+                    ptrdiff_t off;
+                    int mr;
+                    fnn_row_tile(mc, MR, MR2, ir, &off, &mr);
+                    const ptrdiff_t i0 = ic + off, j0 = jc + jr * NR;
                     const int nr = (int)(n - j0 < NR ? n - j0 : NR);
                     const REAL *bias_t = last_pc && bias ? bias + j0 : NULL;
                     const REAL *gate_t = last_pc && gate ? gate + i0 * ldg + j0 : NULL;
@@ -145,11 +148,11 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                                           Bp + jr * NR * kc, beta_pc, C + i0 * ldc + j0, ldc,
                                           mr, nr, bias_t, relu_pc, gate_t, ldg);
                     else if (bias_t || relu_pc || gate_t)
-                        KT_UKERNEL_EP(kt)(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc,
+                        KT_UKERNEL_EP(kt)(kc, alpha, Ap + off * kc, Bp + jr * NR * kc,
                                           beta_pc, C + i0 * ldc + j0, ldc, mr, nr, bias_t,
                                           relu_pc, gate_t, ldg);
                     else
-                        ukernel(kc, alpha, Ap + ir * MR * kc, Bp + jr * NR * kc, beta_pc,
+                        ukernel(kc, alpha, Ap + off * kc, Bp + jr * NR * kc, beta_pc,
                                 C + i0 * ldc + j0, ldc, mr, nr);
                 }
                 /* the packed blocks are overwritten next */

@@ -62,7 +62,9 @@ void fnn_note_parallel(int nthreads);
  *   C[i][j] := alpha * sum_p Ap[p*MR + i] * Bp[p*NR + j] + beta * C[i][j]
  * for i < m <= MR and j < n <= NR. Ap is an MR-row sliver of A packed
  * column by column, Bp an NR-column sliver of B packed row by row, both
- * zero-padded to full width. C is not read when beta == 0.
+ * zero-padded to full width. C is not read when beta == 0. A table with a
+ * short tile (MR2 > 0) packs a sliver of m <= MR2 rows MR2 wide, and its
+ * kernels then run MR2 rows; see fnn_row_tile.
  */
 typedef void (*fnn_ukernel_f32)(ptrdiff_t kc, float alpha, const float *Ap, const float *Bp,
                                 float beta, float *C, ptrdiff_t ldc, int m, int n);
@@ -164,7 +166,33 @@ typedef struct {
     fnn_ukernel_sa_f64 gemm_sa_f64;
     fnn_ukernel_ep_f32 gemm_ep_f32;
     fnn_ukernel_ep_f64 gemm_ep_f64;
+    int mr2_f32, mr2_f64; /* height of the short tile, 0 for none */
 } fnn_kernel_table;
+
+/* Row tiles of a block of mc rows: full tiles of mr rows, except at the
+ * end. A remainder of at most mr2 rows takes one short tile (mr2 rows of
+ * work instead of mr), and when mr + remainder fits in two short tiles
+ * the last full tile and the remainder become those two. With mr = 6 and
+ * mr2 = 4, 32 rows are 6+6+6+6+4+4 instead of 6+6+6+6+6+2 padded to 6. */
+static inline ptrdiff_t fnn_row_tiles(ptrdiff_t mc, int mr)
+{
+    return (mc + mr - 1) / mr;
+}
+
+/* Sets *off (from the block's first row) and *rows of row tile ir of a
+ * block of mc rows; see fnn_row_tiles. */
+static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptrdiff_t *off,
+                                int *rows)
+{
+    const ptrdiff_t full = mc / mr, rem = mc % mr;
+    if (mr2 > 0 && rem > 0 && full >= 1 && mr + rem <= 2 * mr2 && ir >= full - 1) {
+        *off = (full - 1) * mr + (ir - (full - 1)) * mr2;
+        *rows = ir == full - 1 ? mr2 : (int)(mr + rem - mr2);
+        return;
+    }
+    *off = ir * mr;
+    *rows = (int)(mc - *off < mr ? mc - *off : mr);
+}
 
 extern const fnn_kernel_table fnn_kernels_scalar;
 #if defined(FNN_HAVE_AVX2)

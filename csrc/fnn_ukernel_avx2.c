@@ -8,6 +8,7 @@
 #define UK_REAL_IS_FLOAT 1
 #define SFX(name) name##_f32
 #define UK_MR 6
+#define UK_MR2 4
 #define UK_NR 16
 #define UK_VLEN 8
 #include "fnn_ukernel_tmpl.h"
@@ -17,6 +18,7 @@
 #undef REAL
 #undef SFX
 #undef UK_MR
+#undef UK_MR2
 #undef UK_NR
 #undef UK_VLEN
 
@@ -25,6 +27,7 @@
 #define REAL double
 #define SFX(name) name##_f64
 #define UK_MR 6
+#define UK_MR2 4
 #define UK_NR 8
 #define UK_VLEN 4
 #include "fnn_ukernel_tmpl.h"
@@ -48,4 +51,5 @@ const fnn_kernel_table fnn_kernels_avx2 = {
     ukernel_sa_f64,
     ukernel_ep_f32,
     ukernel_ep_f64,
+    4, 4,
 };

@@ -5,8 +5,10 @@
  * type onto whatever registers the unit's flags allow (SSE2/NEON, AVX2+FMA,
  * AVX-512).
  *
- * Expects: REAL, SFX(name), UK_MR, UK_NR (a multiple of UK_VLEN), UK_VLEN.
- * Contract: see fnn_internal.h; Ap is kc x UK_MR, Bp is kc x UK_NR.
+ * Expects: REAL, SFX(name), UK_MR, UK_NR (a multiple of UK_VLEN), UK_VLEN,
+ * and UK_MR2: the height of the short tile (0 for none), below UK_MR.
+ * Contract: see fnn_internal.h; Ap is kc x UK_MR (kc x UK_MR2 for a sliver
+ * of at most UK_MR2 rows), Bp is kc x UK_NR.
  *
  * The packing routines live here too, so that the register tile is a
  * compile-time constant and each sliver row is copied as whole vectors.
@@ -21,6 +23,9 @@ typedef int32_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
 typedef int64_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
 #endif
 #define UK_NV (UK_NR / UK_VLEN)
+/* Whether a sliver of m rows takes the short tile; see fnn_row_tile. */
+#define UK_SHORT(m) (UK_MR2 > 0 && (m) <= UK_MR2)
+#define UK_SHORT_MR (UK_MR2 > 0 ? UK_MR2 : UK_MR)
 
 /* Applies a layer's epilogue to one element: + *bias, then ReLU, then 0
  * where *gate <= 0, each step only when its pointer or flag is set. */
@@ -41,18 +46,18 @@ static inline REAL SFX(epilogue_value)(REAL z, const REAL *bias, int relu, const
  * derivative in the backward pass. Full tiles are stored straight from the
  * registers, edge tiles element by element. */
 static inline __attribute__((always_inline)) void
-SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restrict C,
+SFX(store_tile)(const int MRB, SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restrict C,
                 ptrdiff_t ldc, int m, int n, const REAL *restrict bias, int relu,
                 const REAL *restrict gate, ptrdiff_t ldg)
 {
-    if (m == UK_MR && n == UK_NR) {
+    if (m == MRB && n == UK_NR) {
         SFX(vec) bv[UK_NV];
         for (int v = 0; v < UK_NV; v++) {
             bv[v] = (SFX(vec)){0};
             if (bias)
                 memcpy(&bv[v], bias + v * UK_VLEN, sizeof(bv[v]));
         }
-        for (int i = 0; i < UK_MR; i++) {
+        for (int i = 0; i < MRB; i++) {
             for (int v = 0; v < UK_NV; v++) {
                 SFX(vec) c = acc[i][v] * alpha;
                 REAL *dst = C + i * ldc + v * UK_VLEN;
@@ -81,7 +86,7 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
     }
     /* vector by vector, so that the full-tile path above keeps acc in registers */
     REAL tile[UK_MR][UK_NR];
-    for (int i = 0; i < UK_MR; i++)
+    for (int i = 0; i < MRB; i++)
         for (int v = 0; v < UK_NV; v++)
             memcpy(&tile[i][v * UK_VLEN], &acc[i][v], sizeof(acc[i][v]));
     for (int i = 0; i < m; i++) {
@@ -94,13 +99,15 @@ SFX(store_tile)(SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta, REAL *restric
     }
 }
 
+/* The micro-kernel for a tile of MRB rows (UK_MR or UK_MR2, a constant once
+ * inlined): Ap holds MRB values per step of the sum. */
 static inline __attribute__((always_inline)) void
-SFX(ukernel_body)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap, const REAL *restrict Bp,
+SFX(ukernel_body)(const int MRB, ptrdiff_t kc, REAL alpha, const REAL *restrict Ap, const REAL *restrict Bp,
                   REAL beta, REAL *restrict C, ptrdiff_t ldc, int m, int n,
                   const REAL *restrict bias, int relu, const REAL *restrict gate, ptrdiff_t ldg)
 {
     SFX(vec) acc[UK_MR][UK_NV];
-    for (int i = 0; i < UK_MR; i++)
+    for (int i = 0; i < MRB; i++)
         for (int v = 0; v < UK_NV; v++)
             acc[i][v] = (SFX(vec)){0};
     /* C is read (beta != 0) or written at the end: start loading its lines */
@@ -112,13 +119,13 @@ SFX(ukernel_body)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap, const REAL 
         SFX(vec) b[UK_NV];
         for (int v = 0; v < UK_NV; v++)
             memcpy(&b[v], Bp + p * UK_NR + v * UK_VLEN, sizeof(b[v]));
-        for (int i = 0; i < UK_MR; i++) {
-            SFX(vec) a = Ap[p * UK_MR + i] - (SFX(vec)){0}; /* x - 0 == x exactly, so this folds to a broadcast */
+        for (int i = 0; i < MRB; i++) {
+            SFX(vec) a = Ap[p * MRB + i] - (SFX(vec)){0}; /* x - 0 == x exactly, so this folds to a broadcast */
             for (int v = 0; v < UK_NV; v++)
                 acc[i][v] += a * b[v];
         }
     }
-    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
+    SFX(store_tile)(MRB, acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
 }
 
 /* The micro-kernel of every block but the last of a sum: no epilogue. */
@@ -126,7 +133,10 @@ static void SFX(ukernel)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
                          const REAL *restrict Bp, REAL beta, REAL *restrict C, ptrdiff_t ldc,
                          int m, int n)
 {
-    SFX(ukernel_body)(kc, alpha, Ap, Bp, beta, C, ldc, m, n, NULL, 0, NULL, 0);
+    if (UK_SHORT(m))
+        SFX(ukernel_body)(UK_SHORT_MR, kc, alpha, Ap, Bp, beta, C, ldc, m, n, NULL, 0, NULL, 0);
+    else
+        SFX(ukernel_body)(UK_MR, kc, alpha, Ap, Bp, beta, C, ldc, m, n, NULL, 0, NULL, 0);
 }
 
 /* The micro-kernel with the epilogue (see store_tile), for the last block. */
@@ -135,7 +145,11 @@ static void SFX(ukernel_ep)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
                             int m, int n, const REAL *restrict bias, int relu,
                             const REAL *restrict gate, ptrdiff_t ldg)
 {
-    SFX(ukernel_body)(kc, alpha, Ap, Bp, beta, C, ldc, m, n, bias, relu, gate, ldg);
+    if (UK_SHORT(m))
+        SFX(ukernel_body)(UK_SHORT_MR, kc, alpha, Ap, Bp, beta, C, ldc, m, n, bias, relu, gate,
+                          ldg);
+    else
+        SFX(ukernel_body)(UK_MR, kc, alpha, Ap, Bp, beta, C, ldc, m, n, bias, relu, gate, ldg);
 }
 
 /* The micro-kernel with op(A) read in place instead of packed: element
@@ -144,17 +158,18 @@ static void SFX(ukernel_ep)(ptrdiff_t kc, REAL alpha, const REAL *restrict Ap,
  * much as the multiply. Rows i >= m read row 0, whose products are then
  * dropped, so nothing past the matrix is read. Same sums in the same order
  * as ukernel. */
-static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t rsa,
+static inline __attribute__((always_inline)) void
+SFX(ukernel_sa_body)(const int MRB, ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t rsa,
                             ptrdiff_t csa, const REAL *restrict Bp, REAL beta,
                             REAL *restrict C, ptrdiff_t ldc, int m, int n,
                             const REAL *restrict bias, int relu, const REAL *restrict gate,
                             ptrdiff_t ldg)
 {
     const REAL *rows[UK_MR];
-    for (int i = 0; i < UK_MR; i++)
+    for (int i = 0; i < MRB; i++)
         rows[i] = A + (i < m ? i : 0) * rsa;
     SFX(vec) acc[UK_MR][UK_NV];
-    for (int i = 0; i < UK_MR; i++)
+    for (int i = 0; i < MRB; i++)
         for (int v = 0; v < UK_NV; v++)
             acc[i][v] = (SFX(vec)){0};
     for (int i = 0; i < m; i++)
@@ -164,24 +179,45 @@ static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t r
         SFX(vec) b[UK_NV];
         for (int v = 0; v < UK_NV; v++)
             memcpy(&b[v], Bp + p * UK_NR + v * UK_VLEN, sizeof(b[v]));
-        for (int i = 0; i < UK_MR; i++) {
+        for (int i = 0; i < MRB; i++) {
             SFX(vec) a = rows[i][p * csa] - (SFX(vec)){0};
             for (int v = 0; v < UK_NV; v++)
                 acc[i][v] += a * b[v];
         }
     }
-    SFX(store_tile)(acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
+    SFX(store_tile)(MRB, acc, alpha, beta, C, ldc, m, n, bias, relu, gate, ldg);
+}
+static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t rsa,
+                            ptrdiff_t csa, const REAL *restrict Bp, REAL beta,
+                            REAL *restrict C, ptrdiff_t ldc, int m, int n,
+                            const REAL *restrict bias, int relu, const REAL *restrict gate,
+                            ptrdiff_t ldg)
+{
+    if (UK_SHORT(m))
+        SFX(ukernel_sa_body)(UK_SHORT_MR, kc, alpha, A, rsa, csa, Bp, beta, C, ldc, m, n, bias,
+                             relu, gate, ldg);
+    else
+        SFX(ukernel_sa_body)(UK_MR, kc, alpha, A, rsa, csa, Bp, beta, C, ldc, m, n, bias, relu,
+                             gate, ldg);
 }
 #undef UK_NV
 
-/* Pack op(A)[i0:i0+mr, p0:p0+kc] column by column into Ap (kc x UK_MR),
- * padding rows past mr with zeros. transa: A is stored k x m. */
+/* Pack op(A)[i0:i0+mr, p0:p0+kc] column by column into Ap, kc x UK_MR, or
+ * kc x UK_MR2 when mr <= UK_MR2 (the short tile), padding rows past mr with
+ * zeros. transa: A is stored k x m. */
 static void SFX(pack_a)(REAL *restrict Ap, int transa, const REAL *restrict A, ptrdiff_t lda,
                         ptrdiff_t i0, int mr, ptrdiff_t p0, ptrdiff_t kc)
 {
+    const int w = UK_SHORT(mr) ? UK_SHORT_MR : UK_MR;
+    /* constant sizes, so that each memcpy compiles to a few moves */
     if (mr == UK_MR && transa) {
         for (ptrdiff_t p = 0; p < kc; p++)
             memcpy(Ap + p * UK_MR, A + (p0 + p) * lda + i0, UK_MR * sizeof(REAL));
+        return;
+    }
+    if (mr == UK_SHORT_MR && transa) {
+        for (ptrdiff_t p = 0; p < kc; p++)
+            memcpy(Ap + p * UK_SHORT_MR, A + (p0 + p) * lda + i0, UK_SHORT_MR * sizeof(REAL));
         return;
     }
     if (mr == UK_MR) {
@@ -194,11 +230,11 @@ static void SFX(pack_a)(REAL *restrict Ap, int transa, const REAL *restrict A, p
         return;
     }
     for (ptrdiff_t p = 0; p < kc; p++) {
-        for (int i = 0; i < UK_MR; i++) {
+        for (int i = 0; i < w; i++) {
             REAL v = 0;
             if (i < mr)
                 v = transa ? A[(p0 + p) * lda + i0 + i] : A[(i0 + i) * lda + p0 + p];
-            Ap[p * UK_MR + i] = v;
+            Ap[p * w + i] = v;
         }
     }
 }
@@ -358,3 +394,5 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
 }
 #undef UK_ROWS_BLOCK
 #undef UK_OPA
+#undef UK_SHORT
+#undef UK_SHORT_MR

@@ -123,6 +123,27 @@ def test_gemm_edge_shapes(isa, float_dtype, rng, k):
         len(fast_vs_ref), "\n".join(fast_vs_ref[:5]))
 
 
+@pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
+@pytest.mark.parametrize("transb", [False, True], ids=["B", "Bt"])
+def test_gemm_rows_same_bits_for_any_row_count(isa, float_dtype, rng, transa, transb):
+    # The last rows of a product go to shorter micro-tiles (4 + 4 in place
+    # of 6 + 2 padded rows, for example). Each element's sum runs in the
+    # same order whatever tile holds it, so the first m rows of a product
+    # equal the product of the first m rows, bit for bit.
+    k, n = 300, 37
+    A = random_matrix(rng, (150, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    op_b = np.asfortranarray(B) if transb else B
+    full = _core.gemm(np.asfortranarray(A) if transa else A, op_b)
+    for m in list(range(3, 27)) + [32, 64, 128]:
+        rows = np.asfortranarray(A[:m]) if transa else A[:m]
+        part = _core.gemm(rows, op_b)
+        np.testing.assert_array_equal(part, full[:m], err_msg="m=%d on %s" % (m, isa))
+        ref = _core.gemm(rows, op_b, reference=True)
+        assert_gemm_close(part, ref.astype(np.float64), np.abs(ref).max() + 1, float_dtype, k,
+                          "m=%d on %s" % (m, isa))
+
+
 @pytest.mark.parametrize("m", [97, 145, 193, 300])
 def test_gemm_rows_beyond_mc(isa, float_dtype, rng, m):
     # MC is 24 micro-tile rows: 96, 144 or 192 rows depending on the ISA, so
