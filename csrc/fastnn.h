@@ -237,6 +237,26 @@ fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const
                                    ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out,
                                    ptrdiff_t *bad);
 
+
+/* Columns per panel of fnn_net_pack_panels. */
+#define FNN_PANEL_COLS 64
+/* Predictions of at most this many rows read the panels, when given. */
+#define FNN_PANEL_MAX_ROWS 2
+/* Elements of the panel copy of a network's weights. */
+ptrdiff_t fnn_net_panels_size(const fnn_net *net);
+/* Copies each weight matrix W_l (K x M) of params into panels, layer after
+ * layer: column panels of FNN_PANEL_COLS columns (the last may be
+ * narrower), panel after panel, each K x width row-major. A thread that
+ * computes a range of columns of a one-row prediction then reads one
+ * contiguous block, which stays in its core's L2 cache between calls. */
+void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels);
+/* fnn_net_predict_checked that, for at most FNN_PANEL_MAX_ROWS rows, reads
+ * the weights from panels (made by fnn_net_pack_panels from the same
+ * params) instead of params. The results are the same, bit for bit. */
+fnn_status fnn_net_predict_panels(const fnn_net *net, const void *params, const void *panels,
+                                  const void *X, ptrdiff_t n, ptrdiff_t ldx, int apply_head,
+                                  void *out, ptrdiff_t *bad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -113,6 +113,17 @@ typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t
                                   ptrdiff_t ldc, const double *bias, int relu,
                                   const double *gate, ptrdiff_t ldg);
 
+/* Direct GEMM for a few rows with B as column panels, over panels [b0, b1);
+ * see gemm_rows_panels in fnn_ukernel_tmpl.h. */
+typedef void (*fnn_gemm_rows_panels_f32)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A,
+                                         ptrdiff_t lda, const float *panels, ptrdiff_t b0,
+                                         ptrdiff_t b1, float *row, float *C, ptrdiff_t ldc,
+                                         const float *bias, int relu);
+typedef void (*fnn_gemm_rows_panels_f64)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *A,
+                                         ptrdiff_t lda, const double *panels, ptrdiff_t b0,
+                                         ptrdiff_t b1, double *row, double *C, ptrdiff_t ldc,
+                                         const double *bias, int relu);
+
 /* Z := act(Z + b) over n rows for the activations with a vectorised form
  * (logistic, tanh); see fnn_vmath_tmpl.h. */
 typedef void (*fnn_act_rows_f32)(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz,
@@ -167,6 +178,8 @@ typedef struct {
     fnn_ukernel_ep_f32 gemm_ep_f32;
     fnn_ukernel_ep_f64 gemm_ep_f64;
     int mr2_f32, mr2_f64; /* height of the short tile, 0 for none */
+    fnn_gemm_rows_panels_f32 gemm_rows_panels_f32;
+    fnn_gemm_rows_panels_f64 gemm_rows_panels_f64;
 } fnn_kernel_table;
 
 /* Row tiles of a block of mc rows: full tiles of mr rows, except at the

@@ -32,21 +32,25 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #define SFX(name) name##_f32
 #define LAYER_UPDATE (fnn_kernels()->layer_update_f32)
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f32)
+#define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f32)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
 #undef LAYER_UPDATE
 #undef OPTIMIZER_STEP
+#undef ROWS_PANELS
 
 #define REAL double
 #define SFX(name) name##_f64
 #define LAYER_UPDATE (fnn_kernels()->layer_update_f64)
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f64)
+#define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f64)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
 #undef LAYER_UPDATE
 #undef OPTIMIZER_STEP
+#undef ROWS_PANELS
 
 fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
                         int output, int dtype)
@@ -222,13 +226,20 @@ fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X
     if (n <= 0)
         return FNN_OK;
     if (net->dtype == FNN_FLOAT32)
-        return net_predict_f32(net, params, X, n, ldx, apply_head, out, NULL);
-    return net_predict_f64(net, params, X, n, ldx, apply_head, out, NULL);
+        return net_predict_f32(net, params, NULL, X, n, ldx, apply_head, out, NULL);
+    return net_predict_f64(net, params, NULL, X, n, ldx, apply_head, out, NULL);
 }
 
 fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const void *X,
                                    ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out,
                                    ptrdiff_t *bad)
+{
+    return fnn_net_predict_panels(net, params, NULL, X, n, ldx, apply_head, out, bad);
+}
+
+fnn_status fnn_net_predict_panels(const fnn_net *net, const void *params, const void *panels,
+                                  const void *X, ptrdiff_t n, ptrdiff_t ldx, int apply_head,
+                                  void *out, ptrdiff_t *bad)
 {
     *bad = -1;
     if (n <= 0)
@@ -236,6 +247,32 @@ fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const
     if (ldx != net->sizes[0])
         return FNN_EINVAL;
     if (net->dtype == FNN_FLOAT32)
-        return net_predict_f32(net, params, X, n, ldx, apply_head, out, bad);
-    return net_predict_f64(net, params, X, n, ldx, apply_head, out, bad);
+        return net_predict_f32(net, params, panels, X, n, ldx, apply_head, out, bad);
+    return net_predict_f64(net, params, panels, X, n, ldx, apply_head, out, bad);
+}
+
+ptrdiff_t fnn_net_panels_size(const fnn_net *net)
+{
+    ptrdiff_t size = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        size += (ptrdiff_t)net->sizes[l] * net->sizes[l + 1];
+    return size;
+}
+
+void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
+{
+    const size_t elem = net->dtype == FNN_FLOAT32 ? sizeof(float) : sizeof(double);
+    const char *src = params;
+    char *dst = panels;
+    for (int l = 0; l < net->n_layers; l++) {
+        const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
+        const char *W = src + (size_t)net->w_offset[l] * elem;
+        for (ptrdiff_t j0 = 0; j0 < M; j0 += FNN_PANEL_COLS) {
+            const ptrdiff_t w = M - j0 < FNN_PANEL_COLS ? M - j0 : FNN_PANEL_COLS;
+            for (ptrdiff_t p = 0; p < K; p++) {
+                memcpy(dst, W + (size_t)(p * M + j0) * elem, (size_t)w * elem);
+                dst += (size_t)w * elem;
+            }
+        }
+    }
 }

@@ -266,12 +266,70 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
     return FNN_OK;
 }
 
+/* Layers of a forward pass of at most FNN_PANEL_MAX_ROWS rows, reading the
+ * weights from panels, run by thread t of a team of `team`: each thread
+ * computes a contiguous range of each layer's panels, and a barrier
+ * separates the layers. The output activations other than identity and
+ * ReLU run on thread 0 over the whole layer, as fnn_net_predict runs them. */
+static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, const REAL *panels,
+                                     const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
+                                     REAL *logits, int t, int team)
+{
+    const int L = net->n_layers;
+    const REAL *in = X;
+    ptrdiff_t ld_in = net->sizes[0];
+    for (int l = 0; l < L; l++) {
+        const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
+        REAL *dst = l == L - 1 ? logits : scratch + (l % 2) * rows * net->max_width;
+        const int act = SFX(layer_act)(net, l);
+        const int fused = act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU;
+        const REAL *b = params + net->b_offset[l];
+        const ptrdiff_t count = (M + FNN_PANEL_COLS - 1) / FNN_PANEL_COLS;
+        ROWS_PANELS(rows, M, K, in, ld_in, panels, count * t / team, count * (t + 1) / team, row,
+                    dst, M, fused ? b : NULL, act == FNN_ACT_RELU);
+        if (team > 1) {
+#pragma omp barrier
+        }
+        if (!fused) {
+            if (t == 0)
+                SFX(fnn_bias_act)(dst, rows, M, M, b, act);
+            if (team > 1) {
+#pragma omp barrier
+            }
+        }
+        panels += K * M;
+        in = dst;
+        ld_in = M;
+    }
+}
+
+/* The logits of at most FNN_PANEL_MAX_ROWS rows, from the panels; all
+ * layers run in one parallel region when the weights are large enough. */
+static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
+                                const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
+                                REAL *logits)
+{
+    const ptrdiff_t weights = fnn_net_panels_size(net);
+    /* memory-bound: weigh the bytes of the weights, as gemm_rows does */
+    const int nt = fnn_threads_for(2.0 * (double)rows * (double)weights * (double)sizeof(REAL));
+    fnn_note_parallel(nt);
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits,
+                                 omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, 1);
+}
+
 /* Rows per chunk of fnn_net_predict: bounds the per-thread scratch memory. */
 #define PREDICT_CHUNK 2048
 
-static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const REAL *X,
-                                   ptrdiff_t n, ptrdiff_t ldx, int apply_head, REAL *out,
-                                   ptrdiff_t *bad)
+static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const REAL *panels,
+                                   const REAL *X, ptrdiff_t n, ptrdiff_t ldx, int apply_head,
+                                   REAL *out, ptrdiff_t *bad)
 {
     if (bad)
         *bad = -1;
@@ -282,6 +340,13 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
     if (L > 1) {
         scratch = fnn_scratch(FNN_SCRATCH_PREDICT, (size_t)(2 * chunk * net->max_width) * sizeof(REAL));
         if (!scratch)
+            return FNN_ENOMEM;
+    }
+    /* the panels serve the few-row GEMM path only (see fnn_net_pack_panels) */
+    REAL *row = NULL;
+    if (panels && n <= FNN_PANEL_MAX_ROWS) {
+        row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)net->max_width * sizeof(REAL));
+        if (!row)
             return FNN_ENOMEM;
     }
 
@@ -296,6 +361,12 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
                 *bad = r0 * ldx + at;
                 return FNN_ENONFINITE;
             }
+        }
+        if (row) {
+            SFX(forward_panels)(net, params, panels, in, rows, scratch, row, out + r0 * n_out);
+            if (apply_head)
+                SFX(fnn_output)(out + r0 * n_out, out + r0 * n_out, rows, n_out, net->output);
+            continue;
         }
         for (int l = 0; l < L; l++) {
             const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];

@@ -52,4 +52,6 @@ const fnn_kernel_table fnn_kernels_avx2 = {
     ukernel_ep_f32,
     ukernel_ep_f64,
     4, 4,
+    gemm_rows_panels_f32,
+    gemm_rows_panels_f64,
 };

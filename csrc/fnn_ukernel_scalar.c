@@ -52,4 +52,6 @@ const fnn_kernel_table fnn_kernels_scalar = {
     ukernel_ep_f32,
     ukernel_ep_f64,
     0, 0,
+    gemm_rows_panels_f32,
+    gemm_rows_panels_f64,
 };

@@ -392,6 +392,23 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         }
     }
 }
+/* gemm_rows for B stored as column panels (fnn_net_pack_panels), serial,
+ * over panels [b0, b1): C[m, n] := A B + bias, then ReLU when relu, in
+ * those panels' columns. The caller splits the panels over threads. Each
+ * element is summed as in rows_range, so the bits equal gemm_rows'. */
+static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const REAL *A,
+                                  ptrdiff_t lda, const REAL *panels, ptrdiff_t b0, ptrdiff_t b1,
+                                  REAL *restrict row, REAL *C, ptrdiff_t ldc, const REAL *bias,
+                                  int relu)
+{
+    for (ptrdiff_t b = b0; b < b1; b++) {
+        const ptrdiff_t j0 = b * FNN_PANEL_COLS;
+        const ptrdiff_t w = n - j0 < FNN_PANEL_COLS ? n - j0 : FNN_PANEL_COLS;
+        for (ptrdiff_t i = 0; i < m; i++)
+            SFX(rows_range)(0, i, k, 1, A, lda, panels + j0 * k, w, 0, row + j0,
+                            C + i * ldc + j0, 0, w, bias ? bias + j0 : NULL, relu, NULL);
+    }
+}
 #undef UK_ROWS_BLOCK
 #undef UK_OPA
 #undef UK_SHORT

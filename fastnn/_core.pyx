@@ -121,6 +121,11 @@ cdef extern from "fastnn.h" nogil:
                                        ptrdiff_t *bad)
     fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X,
                                ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out)
+    ptrdiff_t fnn_net_panels_size(const fnn_net *net)
+    void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
+    fnn_status fnn_net_predict_panels(const fnn_net *net, const void *params, const void *panels,
+                                      const void *X, ptrdiff_t n, ptrdiff_t ldx, int apply_head,
+                                      void *out, ptrdiff_t *bad)
 
 
 ACTIVATIONS = {
@@ -852,6 +857,8 @@ cdef class Predictor:
     """
     cdef Network network
     cdef readonly cnp.ndarray params
+    # the weights again, as column panels for one- and two-row calls
+    cdef cnp.ndarray panels
     cdef readonly int n_features
     cdef readonly int n_outputs
     cdef readonly object dtype
@@ -873,6 +880,9 @@ cdef class Predictor:
         self.network = network
         self.params = params.copy()
         self.params.flags.writeable = False
+        self.panels = np.empty(fnn_net_panels_size(&network.net), dtype=network.dtype)
+        fnn_net_pack_panels(&network.net, cnp.PyArray_DATA(self.params),
+                            cnp.PyArray_DATA(self.panels))
         self.n_features = network.sizes[0]
         self.n_outputs = 2 if two_columns else n_out
         self.dtype = network.dtype
@@ -964,14 +974,15 @@ cdef class Predictor:
 
         cdef ptrdiff_t bad = -1
         cdef void *pp = cnp.PyArray_DATA(self.params)
+        cdef void *pw = cnp.PyArray_DATA(self.panels)
         cdef void *px = cnp.PyArray_DATA(x)
         cdef void *po = cnp.PyArray_DATA(o)
         cdef fnn_status status = FNN_OK
         cdef bint head = not self.logits
         with nogil:
             # each chunk of rows is checked just before its forward pass
-            status = fnn_net_predict_checked(&self.network.net, pp, px, n, self.n_features,
-                                             head, po, &bad)
+            status = fnn_net_predict_panels(&self.network.net, pp, pw, px, n, self.n_features,
+                                            head, po, &bad)
             if status == FNN_OK and self.two_columns:
                 _expand_two_columns(po, n, self.code)
         if bad >= 0:

@@ -227,3 +227,27 @@ def test_non_finite_found_in_a_later_chunk(network):
     X[2100, 0] = np.nan
     with pytest.raises(ValueError, match=r"\(row 2100, column 0\)"):
         predictor(X)
+
+
+@pytest.mark.parametrize("activation", ["relu", "identity", "tanh", "logistic", "gelu"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, threads):
+    # One and two rows read the Predictor's copy of the weights in column
+    # panels of 64: 130 and 65 outputs leave a partial last panel, and the
+    # first layer is large enough to split over two threads. Three rows
+    # take the ordinary GEMM path.
+    net = fastnn.MLP([784, 130, 65, 3], activation=activation,
+                     dtype=np.dtype(float_dtype).name, random_state=0)
+    X = rows(3, width=784, seed=7).astype(float_dtype)
+    previous = fastnn.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        predictor, logits = net.predictor(), net.predictor(logits=True)
+        for n in (1, 2, 3):
+            np.testing.assert_array_equal(predictor(X[:n]), net.predict_proba(X[:n]),
+                                          err_msg="%d row(s) on %s" % (n, isa))
+            np.testing.assert_array_equal(logits(X[:n]), net.decision_function(X[:n]),
+                                          err_msg="%d row(s) on %s" % (n, isa))
+        np.testing.assert_array_equal(predictor(X[0]), net.predict_proba(X[:1])[0])
+    finally:
+        fastnn.set_num_threads(previous)

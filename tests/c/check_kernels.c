@@ -106,6 +106,24 @@ int main(void)
         printf("predict_checked rejected finite rows\n");
         failures++;
     }
+
+    /* one and two rows from the weights in column panels (64 hidden units
+     * and 3 outputs: one full panel and one partial) give the same bits */
+    float *panels = malloc(sizeof(float) * fnn_net_panels_size(&net));
+    fnn_net_pack_panels(&net, p1, panels);
+    for (int rows = 1; rows <= FNN_PANEL_MAX_ROWS; rows++) {
+        float plain[2 * 3], paneled[2 * 3];
+        fnn_net_predict_checked(&net, p1, X + 20, rows, 20, 1, plain, &bad);
+        checks++;
+        if (fnn_net_predict_panels(&net, p1, panels, X + 20, rows, 20, 1, paneled, &bad) !=
+                FNN_OK ||
+            memcmp(plain, paneled, sizeof(float) * 3 * rows) != 0) {
+            printf("predict_panels differs from predict_checked for %d row(s)\n", rows);
+            failures++;
+        }
+    }
+    free(panels);
+
     X[7 * 20 + 4] = NAN;
     checks++;
     if (fnn_net_predict_checked(&net, p1, X, N, 20, 1, out, &bad) != FNN_ENONFINITE ||
