@@ -33,7 +33,13 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
             C[i * ldc + j] = beta != 0 ? beta * C[i * ldc + j] : 0;
 }
 
-#define GEMM_KC 256
+/* Longest block of the inner dimension: a B sliver of KC x NR stays in L1
+ * (20 KiB at NR x sizeof(REAL) = 64 bytes, the AVX2 tile; the AVX-512
+ * tile's 128-byte rows keep 256, 32 KiB). A longer k is cut into equal
+ * blocks, so 784 runs as 3 x 262 and not as 256 + 256 + 256 + 16, whose
+ * last block pays the loads and stores of C for 16 steps of the sum. */
+#define GEMM_KC 320
+#define GEMM_KC_WIDE 256
 #define GEMM_MC_TILES 24  /* MC = 24 * MR rows of A per packed block */
 #define GEMM_NC_TILES 128 /* NC = 128 * NR columns of B per packed block */
 /* Below these sizes packing costs more than it saves, so the direct path
@@ -70,6 +76,7 @@ typedef struct {
     REAL *C, *Ap, *Bp;
     const REAL *bias, *gate;
     int relu, direct_a;
+    ptrdiff_t KC; /* block of the inner dimension */
     const fnn_kernel_table *kt;
 } SFX(gemm_job);
 
@@ -92,7 +99,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
     const REAL *A = g->A, *B = g->B, *bias = g->bias, *gate = g->gate;
     REAL *C = g->C, *Ap = g->Ap, *Bp = g->Bp;
     const ptrdiff_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
-    const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
+    const ptrdiff_t KC = g->KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
     const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
 
     for (ptrdiff_t jc = 0; jc < n; jc += NC) {                 /* loop 5: jc */
@@ -191,7 +198,9 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
     /* With a single column panel each sliver of A is used once: read it in
      * place rather than pack it. */
     const int direct_a = n <= NR;
-    const ptrdiff_t KC = GEMM_KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
+    const ptrdiff_t kc_limit = NR * sizeof(REAL) <= 64 ? GEMM_KC : GEMM_KC_WIDE;
+    const ptrdiff_t blocks = (k + kc_limit - 1) / kc_limit;
+    const ptrdiff_t KC = (k + blocks - 1) / blocks, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
     const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
     const int nt = fnn_threads_for(2.0 * (double)m * (double)n * (double)k);
 
@@ -222,7 +231,7 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
         .transa = transa, .transb = transb, .m = m, .n = n, .k = k, .alpha = alpha,
         .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .ldg = ldg, .C = C,
         .Ap = Ap, .Bp = Bp, .bias = bias, .gate = gate, .relu = relu, .direct_a = direct_a,
-        .kt = kt};
+        .KC = KC, .kt = kt};
 #ifdef _OPENMP
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
@@ -236,6 +245,7 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
 #undef OPA
 #undef OPB
 #undef GEMM_KC
+#undef GEMM_KC_WIDE
 #undef GEMM_MC_TILES
 #undef GEMM_NC_TILES
 #undef GEMM_DIRECT_ROWS

@@ -34,7 +34,9 @@ void fnn_note_parallel(int nthreads);
 
 /* Below this many floating-point operations a kernel stays on one thread:
  * starting a team costs a few microseconds. */
+#ifndef FNN_PARALLEL_MIN_FLOPS
 #define FNN_PARALLEL_MIN_FLOPS 500000.0
+#endif
 
 /* Runs the for loop passed as the argument over `nt` threads (a variable in
  * scope) when nt > 1, else as a plain loop. An OpenMP region with if(0)

@@ -14,9 +14,11 @@ from fastnn import _core
 
 M_SIZES = (1, 2, 3, 5, 6, 7, 13, 47, 130)
 N_SIZES = (1, 7, 8, 9, 15, 16, 17, 31, 33, 70)
-# 256 is the depth of one packed block (GEMM_KC), so 255/256/257 and 600 cross
-# it. The row-block and layout tests add k = 513.
-K_SIZES = (1, 2, 255, 256, 257, 600)
+# A packed block of the sum is at most 320 deep (256 for the AVX-512 tile),
+# and longer sums are cut into equal blocks: 255 to 257, 320 and 321 sit
+# at those limits, and 600 and 961 take two to four blocks. The row-block
+# and layout tests add k = 513.
+K_SIZES = (1, 2, 255, 256, 257, 320, 321, 600, 961)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -453,8 +455,8 @@ def test_gemm_accepts_lists_and_read_only_operands():
 @pytest.mark.parametrize("rows", [1, 2, 7, 130])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_forward_epilogue_matches_separate_pass(isa, float_dtype, rows, activation):
-    # A 600-wide input takes three blocks of the sum (the epilogue runs on
-    # the last), 40 and 9 outputs take the packed and the unpacked-A paths,
+    # A 600-wide input takes more than one block of the sum (the epilogue
+    # runs on the last), 40 and 9 outputs take the packed and the unpacked-A paths,
     # and one or two rows take the direct path.
     import fastnn
 
