@@ -16,6 +16,15 @@ FASTNN_BENCH_ROWS_BATCH1
 FASTNN_BENCH_THREADS
     Comma-separated thread counts (default "1,2"). Counts above the CPUs
     this process may use are skipped.
+FASTNN_BENCH_SETTLE
+    Seconds to wait before each timed run (default 0.3; 0 for none).
+    After a call, OpenBLAS's idle worker threads spin for about 0.1 s
+    before they sleep, and on a machine with as many CPUs as threads they
+    take CPU time from whatever runs next. On the 2-CPU development
+    machine, fastnn's batch-1 epoch at 2 threads ran at 4.0-6.0k
+    samples/s right after a 512x512 NumPy product and at 8.0-9.0k after a
+    0.3 s pause. The pause comes after each benchmark's reference check,
+    so it serves every library alike.
 """
 
 import os
@@ -55,6 +64,23 @@ def _env_int_list(name, default):
 ROWS = _env_int("FASTNN_BENCH_ROWS", 20000)
 ROWS_BATCH1 = _env_int("FASTNN_BENCH_ROWS_BATCH1", 2000)
 THREAD_COUNTS = _env_int_list("FASTNN_BENCH_THREADS", "1,2")
+
+
+def _env_seconds(name, default):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 60:
+        raise ValueError("environment variable %s must be a number of seconds from 0 to 60, "
+                         "got %r" % (name, value))
+    return seconds
+
+
+SETTLE_SECONDS = _env_seconds("FASTNN_BENCH_SETTLE", 0.3)
 
 BATCH_SIZES = (1, 32, 128, 512)
 LAYER_SIZES = (784, 256, 128, 10)

@@ -8,13 +8,14 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import time
 
 import numpy as np
 import pytest
 
 import fastnn
 
-from _workload import BATCH_SIZES, ROWS, ROWS_BATCH1, THREAD_COUNTS, make_data
+from _workload import BATCH_SIZES, ROWS, ROWS_BATCH1, SETTLE_SECONDS, THREAD_COUNTS, make_data
 
 
 # Import name and distribution name of each peer library.
@@ -144,7 +145,13 @@ class BenchmarkRecord:
         self.benchmark = benchmark
 
     def describe(self, group, library, threads, **fields):
-        """Set the group and the fields that identify the benchmark; call before it runs."""
+        """Set the group and the fields that identify the benchmark; call just before it runs.
+
+        Then waits SETTLE_SECONDS, so that the worker threads of the library
+        used last (OpenBLAS's in a reference check, or the previous
+        benchmark's peer) stop spinning before the timing starts; see
+        ``_workload.py``.
+        """
         self.benchmark.group = group
         info = self.benchmark.extra_info
         info.update(fields)
@@ -153,6 +160,9 @@ class BenchmarkRecord:
         info["threads"] = threads
         if library == "fastnn":
             info["isa"] = fastnn.config()["isa"]
+        if not getattr(self.benchmark, "disabled", False):
+            info["settle_s"] = SETTLE_SECONDS
+            time.sleep(SETTLE_SECONDS)
 
     def rates(self, flop=None, rows=None):
         """Add GFLOP/s and samples/s from the median time; call after the run.
