@@ -46,6 +46,10 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
  * runs: few rows (one-row prediction), or a short inner dimension (the
  * weight gradient x^T dz of a batch of one is a rank-1 product). */
 #define GEMM_DIRECT_ROWS 2
+/* With at least this many row tiles per thread, threads split the rows of C. */
+#ifndef GEMM_SPLIT_ROWS
+#define GEMM_SPLIT_ROWS 16
+#endif
 #define GEMM_DIRECT_DEPTH 4
 
 /* The epilogue of fnn_gemm_ep, for the paths whose kernels have none. */
@@ -76,15 +80,20 @@ typedef struct {
     REAL *C, *Ap, *Bp;
     const REAL *bias, *gate;
     int relu, direct_a;
-    ptrdiff_t KC; /* block of the inner dimension */
+    int split_rows; /* each thread takes a range of rows (see gemm_blocked) */
+    ptrdiff_t KC;   /* block of the inner dimension */
     const fnn_kernel_table *kt;
 } SFX(gemm_job);
 
-/* The five loops of BLIS, run by thread t of a team of `team`. Each
- * thread packs and multiplies a contiguous share of the slivers and tiles
- * of every block; barriers separate packing from use. A team of one runs
- * the same loops with no OpenMP call at all, which matters for the small
- * products that stay on one thread. */
+/* The five loops of BLIS, run by thread t of a team of `team`. The threads
+ * pack each block of B together. Then, with split_rows, each thread takes
+ * its own range of rows of C and packs and multiplies its rows' blocks of
+ * A alone, in a packed buffer of its own, so only the packing of B needs
+ * a barrier. Otherwise (too few rows to share) the threads pack each
+ * block of A together and share its micro-tiles, with a barrier after
+ * each step. Either way each tile of C is computed by one thread, with
+ * the same sums. A team of one runs the same loops with no OpenMP call at
+ * all, which matters for the small products that stay on one thread. */
 static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
 {
     const fnn_kernel_table *kt = g->kt;
@@ -99,8 +108,30 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
     const REAL *A = g->A, *B = g->B, *bias = g->bias, *gate = g->gate;
     REAL *C = g->C, *Ap = g->Ap, *Bp = g->Bp;
     const ptrdiff_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
-    const ptrdiff_t KC = g->KC, MC = (ptrdiff_t)GEMM_MC_TILES * MR;
-    const ptrdiff_t NC = (ptrdiff_t)GEMM_NC_TILES * NR;
+    const ptrdiff_t KC = g->KC, NC = (ptrdiff_t)GEMM_NC_TILES * NR;
+    ptrdiff_t MC = (ptrdiff_t)GEMM_MC_TILES * MR;
+
+    /* rows [r0, r1) of this thread; `share` threads work on each block of A */
+    ptrdiff_t r0 = 0, r1 = m;
+    int share = team, me = t;
+    if (g->split_rows) {
+        r0 = m * t / team;
+        r1 = m * (t + 1) / team;
+        share = 1;
+        me = 0;
+        /* equal blocks, the last not a sliver of a few rows */
+        const ptrdiff_t blocks = (r1 - r0 + MC - 1) / MC;
+        if (blocks > 0)
+            MC = ((r1 - r0 + blocks - 1) / blocks + MR - 1) / MR * MR;
+        if (!g->direct_a && t > 0)
+            Ap = fnn_scratch(FNN_SCRATCH_PACK_A,
+                             (size_t)(MC * (k < KC ? k : KC)) * sizeof(REAL));
+    }
+    /* NOTE: a thread that finds no memory for its A buffer computes its rows
+     * with the reference loop after the blocked ones, rounded differently. */
+    const int fallback = Ap == NULL && !g->direct_a;
+    if (fallback)
+        r1 = r0;
 
     for (ptrdiff_t jc = 0; jc < n; jc += NC) {                 /* loop 5: jc */
         const ptrdiff_t nc = n - jc < NC ? n - jc : NC;
@@ -121,18 +152,18 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
 #pragma omp barrier
             }
 
-            for (ptrdiff_t ic = 0; ic < m; ic += MC) {         /* loop 3: ic */
-                const ptrdiff_t mc = m - ic < MC ? m - ic : MC;
+            for (ptrdiff_t ic = r0; ic < r1; ic += MC) {       /* loop 3: ic */
+                const ptrdiff_t mc = r1 - ic < MC ? r1 - ic : MC;
                 const ptrdiff_t n_ir = fnn_row_tiles(mc, MR);
 
                 if (!g->direct_a) {
-                    for (ptrdiff_t ir = n_ir * t / team; ir < n_ir * (t + 1) / team; ir++) {
+                    for (ptrdiff_t ir = n_ir * me / share; ir < n_ir * (me + 1) / share; ir++) {
                         ptrdiff_t off;
                         int mr;
                         fnn_row_tile(mc, MR, MR2, ir, &off, &mr);
                         pack_a(Ap + off * kc, transa, A, lda, ic + off, mr, pc, kc);
                     }
-                    if (team > 1) {
+                    if (share > 1) {
 #pragma omp barrier
                     }
                 }
@@ -141,7 +172,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                  * tile of C belongs to one thread, so the sum over p runs
                  * in the same order for any thread count */
                 const ptrdiff_t tiles = n_jr * n_ir;
-                for (ptrdiff_t u = tiles * t / team; u < tiles * (t + 1) / team; u++) {
+                for (ptrdiff_t u = tiles * me / share; u < tiles * (me + 1) / share; u++) {
                     const ptrdiff_t jr = u / n_ir, ir = u % n_ir;
                     ptrdiff_t off;
                     int mr;
@@ -162,12 +193,24 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                         ukernel(kc, alpha, Ap + off * kc, Bp + jr * NR * kc, beta_pc,
                                 C + i0 * ldc + j0, ldc, mr, nr);
                 }
-                /* the packed blocks are overwritten next */
-                if (team > 1) {
+                /* the shared packed block of A is overwritten next */
+                if (share > 1) {
 #pragma omp barrier
                 }
             }
+            /* and the packed block of B */
+            if (g->split_rows && team > 1) {
+#pragma omp barrier
+            }
         }
+    }
+    if (fallback) {
+        r1 = m * (t + 1) / team;
+        REAL *Cr = C + r0 * ldc;
+        const REAL *Ar = A + r0 * rsa;
+        SFX(fnn_gemm_ref)(transa, transb, r1 - r0, n, k, alpha, Ar, lda, B, ldb, g->beta, Cr, ldc);
+        if (bias || g->relu || gate)
+            SFX(epilogue)(r1 - r0, n, Cr, ldc, bias, g->relu, gate ? gate + r0 * ldg : NULL, ldg);
     }
 }
 
@@ -231,7 +274,7 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
         .transa = transa, .transb = transb, .m = m, .n = n, .k = k, .alpha = alpha,
         .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .ldg = ldg, .C = C,
         .Ap = Ap, .Bp = Bp, .bias = bias, .gate = gate, .relu = relu, .direct_a = direct_a,
-        .KC = KC, .kt = kt};
+        .split_rows = m >= (ptrdiff_t)GEMM_SPLIT_ROWS * MR * nt, .KC = KC, .kt = kt};
 #ifdef _OPENMP
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
@@ -249,4 +292,5 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
 #undef GEMM_MC_TILES
 #undef GEMM_NC_TILES
 #undef GEMM_DIRECT_ROWS
+#undef GEMM_SPLIT_ROWS
 #undef GEMM_DIRECT_DEPTH

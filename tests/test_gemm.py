@@ -509,3 +509,37 @@ def test_backward_relu_epilogue_matches_separate_pass(isa, float_dtype, rows):
     np.testing.assert_array_equal(grads[c1:], _core.col_sum(dZ1))
     np.testing.assert_array_equal(grads[w0:c0].reshape(600, 40), dW0)
     np.testing.assert_array_equal(grads[c0:w1], _core.col_sum(dA0))
+
+
+@pytest.mark.parametrize("m", [100, 200, 577])
+def test_gemm_same_bits_for_any_thread_count(isa, float_dtype, rng, m):
+    # From 16 row tiles per thread, threads take whole ranges of rows, each
+    # packing its own blocks of A; below that they share the tiles of each
+    # block. Either way the bits do not depend on the thread count.
+    import fastnn
+
+    k, n = 300, 70
+    A = random_matrix(rng, (m, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    C0 = random_matrix(rng, (m, n), float_dtype)
+    previous = fastnn.get_num_threads()
+    results = {}
+    try:
+        for threads in (1, 2, 3):
+            fastnn.set_num_threads(threads)
+            for layout in ("NN", "TT"):
+                a = np.asfortranarray(A) if layout[0] == "T" else A
+                b = np.asfortranarray(B) if layout[1] == "T" else B
+                C = C0.copy()
+                _core.gemm(a, b, C, alpha=0.5, beta=2.0)
+                results[threads, layout] = C
+    finally:
+        fastnn.set_num_threads(previous)
+
+    expected, scale = expected_gemm(A, B, C0, alpha=0.5, beta=2.0)
+    for layout in ("NN", "TT"):
+        assert_gemm_close(results[1, layout], expected, scale, float_dtype, k,
+                          "%s m=%d on %s" % (layout, m, isa))
+        for threads in (2, 3):
+            np.testing.assert_array_equal(results[threads, layout], results[1, layout],
+                                          err_msg="%s m=%d, %d threads" % (layout, m, threads))
