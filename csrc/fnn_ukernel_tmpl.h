@@ -202,6 +202,55 @@ static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t r
 }
 #undef UK_NV
 
+#if defined(__AVX2__) && UK_REAL_IS_FLOAT && UK_MR == 6 && UK_MR2 == 4
+#include <immintrin.h>
+#define UK_PACK_TRANSPOSE 1
+/* Rows [0, ROWS) (6 or 4) of row-major A, columns [0, kc), into Ap column
+ * by column, ROWS values per column: eight columns at a time go through an
+ * 8 x 8 transpose in registers, with rows past ROWS as zeros. The scalar
+ * loop it replaces moves one float per load and store. */
+static inline __attribute__((always_inline)) void
+pack_rows_avx2(const int ROWS, float *restrict Ap, const float *restrict A, ptrdiff_t lda,
+               ptrdiff_t kc)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    ptrdiff_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        const float *a = A + p;
+        const __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + lda);
+        const __m256 a2 = _mm256_loadu_ps(a + 2 * lda), a3 = _mm256_loadu_ps(a + 3 * lda);
+        const __m256 a4 = ROWS > 4 ? _mm256_loadu_ps(a + 4 * lda) : zero;
+        const __m256 a5 = ROWS > 4 ? _mm256_loadu_ps(a + 5 * lda) : zero;
+        /* interleave pairs of rows, then gather four rows per column; each
+         * 128-bit half holds columns j (low half) and j + 4 (high half) */
+        const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
+        const __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+        const __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5);
+        __m256 top[4], low[4];
+        top[0] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+        top[1] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+        top[2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+        top[3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+        low[0] = _mm256_shuffle_ps(t4, zero, _MM_SHUFFLE(1, 0, 1, 0));
+        low[1] = _mm256_shuffle_ps(t4, zero, _MM_SHUFFLE(3, 2, 3, 2));
+        low[2] = _mm256_shuffle_ps(t5, zero, _MM_SHUFFLE(1, 0, 1, 0));
+        low[3] = _mm256_shuffle_ps(t5, zero, _MM_SHUFFLE(3, 2, 3, 2));
+        for (int j = 0; j < 4; j++) {
+            float *lo = Ap + (p + j) * ROWS, *hi = Ap + (p + j + 4) * ROWS;
+            _mm_storeu_ps(lo, _mm256_castps256_ps128(top[j]));
+            _mm_storeu_ps(hi, _mm256_extractf128_ps(top[j], 1));
+            if (ROWS > 4) {
+                _mm_storel_pi((__m64 *)(lo + 4), _mm256_castps256_ps128(low[j]));
+                _mm_storel_pi((__m64 *)(hi + 4), _mm256_extractf128_ps(low[j], 1));
+            }
+        }
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < ROWS; i++)
+            Ap[p * ROWS + i] = A[i * lda + p];
+}
+#endif
+
 /* Pack op(A)[i0:i0+mr, p0:p0+kc] column by column into Ap, kc x UK_MR, or
  * kc x UK_MR2 when mr <= UK_MR2 (the short tile), padding rows past mr with
  * zeros. transa: A is stored k x m. */
@@ -220,6 +269,16 @@ static void SFX(pack_a)(REAL *restrict Ap, int transa, const REAL *restrict A, p
             memcpy(Ap + p * UK_SHORT_MR, A + (p0 + p) * lda + i0, UK_SHORT_MR * sizeof(REAL));
         return;
     }
+#ifdef UK_PACK_TRANSPOSE
+    if (mr == UK_MR) {
+        pack_rows_avx2(UK_MR, Ap, A + i0 * lda + p0, lda, kc);
+        return;
+    }
+    if (mr == UK_MR2) {
+        pack_rows_avx2(UK_MR2, Ap, A + i0 * lda + p0, lda, kc);
+        return;
+    }
+#endif
     if (mr == UK_MR) {
         const REAL *rows[UK_MR];
         for (int i = 0; i < UK_MR; i++)
@@ -413,3 +472,4 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
 #undef UK_OPA
 #undef UK_SHORT
 #undef UK_SHORT_MR
+#undef UK_PACK_TRANSPOSE
