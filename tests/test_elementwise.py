@@ -437,3 +437,27 @@ def test_first_nonfinite(dtype):
         _core.first_nonfinite(np.asfortranarray(a))
     with pytest.raises(TypeError):
         _core.first_nonfinite(np.zeros(4, dtype=np.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_first_nonfinite_large_array_split_over_threads(dtype, threads):
+    # A scan of several MB splits into one part per thread; the first part
+    # with a bad value gives the answer, wherever the parts meet.
+    import fastnn
+    from fastnn import _core
+
+    n = 3_000_000
+    previous = fastnn.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        a = np.ones(n, dtype=dtype)
+        assert _core.first_nonfinite(a) == -1
+        for position in (0, n // 3 - 1, n // 3, n // 2, n // 2 + 1, n - 1):
+            a[position] = np.nan
+            a[-1] = np.inf
+            assert _core.first_nonfinite(a) == position, position
+            a[position] = 1
+            a[-1] = 1
+    finally:
+        fastnn.set_num_threads(previous)
