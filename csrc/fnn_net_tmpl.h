@@ -287,13 +287,14 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
         const ptrdiff_t count = (M + FNN_PANEL_COLS - 1) / FNN_PANEL_COLS;
         ROWS_PANELS(rows, M, K, in, ld_in, panels, count * t / team, count * (t + 1) / team, row,
                     dst, M, fused ? b : NULL, act == FNN_ACT_RELU);
-        if (team > 1) {
+        /* the end of the parallel region waits for the last layer */
+        if (team > 1 && (l < L - 1 || !fused)) {
 #pragma omp barrier
         }
         if (!fused) {
             if (t == 0)
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);
-            if (team > 1) {
+            if (team > 1 && l < L - 1) {
 #pragma omp barrier
             }
         }
