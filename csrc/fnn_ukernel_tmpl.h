@@ -100,7 +100,7 @@ SFX(store_tile)(const int MRB, SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta
 }
 
 /* The micro-kernel for a tile of MRB rows (UK_MR or UK_MR2, a constant once
- * inlined): Ap holds MRB values per step of the sum. */
+ * inlined): Ap has MRB values per step of the sum. */
 static inline __attribute__((always_inline)) void
 SFX(ukernel_body)(const int MRB, ptrdiff_t kc, REAL alpha, const REAL *restrict Ap, const REAL *restrict Bp,
                   REAL beta, REAL *restrict C, ptrdiff_t ldc, int m, int n,
@@ -205,10 +205,10 @@ static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t r
 #if defined(__AVX2__) && UK_REAL_IS_FLOAT && UK_MR == 6 && UK_MR2 == 4
 #include <immintrin.h>
 #define UK_PACK_TRANSPOSE 1
-/* Rows [0, ROWS) (6 or 4) of row-major A, columns [0, kc), into Ap column
- * by column, ROWS values per column: eight columns at a time go through an
- * 8 x 8 transpose in registers, with rows past ROWS as zeros. The scalar
- * loop it replaces moves one float per load and store. */
+/* Packs rows [0, ROWS) (6 or 4) of row-major A, columns [0, kc), into Ap
+ * column by column, ROWS values per column. Eight columns at a time go
+ * through an 8 x 8 transpose in registers, with zeros for the missing rows,
+ * where the scalar loop moves one float per load and store. */
 static inline __attribute__((always_inline)) void
 pack_rows_avx2(const int ROWS, float *restrict Ap, const float *restrict A, ptrdiff_t lda,
                ptrdiff_t kc)
@@ -221,8 +221,8 @@ pack_rows_avx2(const int ROWS, float *restrict Ap, const float *restrict A, ptrd
         const __m256 a2 = _mm256_loadu_ps(a + 2 * lda), a3 = _mm256_loadu_ps(a + 3 * lda);
         const __m256 a4 = ROWS > 4 ? _mm256_loadu_ps(a + 4 * lda) : zero;
         const __m256 a5 = ROWS > 4 ? _mm256_loadu_ps(a + 5 * lda) : zero;
-        /* interleave pairs of rows, then gather four rows per column; each
-         * 128-bit half holds columns j (low half) and j + 4 (high half) */
+        /* interleave pairs of rows, then gather four rows per column: the
+         * low 128-bit half is column j and the high half column j + 4 */
         const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
         const __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
         const __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5);
@@ -400,6 +400,71 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
     }
 }
 
+/* Columns per pass of panel_row: eight vectors, at most a panel. */
+#define UK_PANEL_GROUP (8 * UK_VLEN < FNN_PANEL_COLS ? 8 * UK_VLEN : FNN_PANEL_COLS)
+
+/* c[j] := sum_p a[p * inca] B[p][j] + bias[j] (then ReLU when relu) for j <
+ * cols, a multiple of UK_PANEL_GROUP, where B has row stride ldp: a full
+ * panel, or a block of a row-major matrix. The sums of UK_PANEL_GROUP
+ * columns stay in registers over all k rows. Each sum adds a[p] B[p][j]
+ * for p = 0, 1, ... in order, as rows_range does, so the bits are the
+ * same. rows_range loads and stores its sums every four rows, and a
+ * one-row prediction through it took about 20% longer. */
+static void SFX(panel_row)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
+                           const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
+                           REAL *restrict c, const REAL *restrict bias, int relu)
+{
+    enum { NV = UK_PANEL_GROUP / UK_VLEN };
+    for (ptrdiff_t j0 = 0; j0 < cols; j0 += UK_PANEL_GROUP) {
+        SFX(vec) acc[NV];
+        for (int v = 0; v < NV; v++)
+            acc[v] = (SFX(vec)){0};
+        for (ptrdiff_t p = 0; p < k; p++) {
+            const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
+            const REAL *row = panel + p * ldp + j0;
+            for (int v = 0; v < NV; v++) {
+                SFX(vec) b;
+                memcpy(&b, row + v * UK_VLEN, sizeof(b));
+                acc[v] += ap * b;
+            }
+        }
+        for (int v = 0; v < NV; v++) {
+            SFX(vec) z = acc[v];
+            if (bias) {
+                SFX(vec) bv;
+                memcpy(&bv, bias + j0 + v * UK_VLEN, sizeof(bv));
+                z += bv;
+            }
+            if (relu) {
+                /* clear the lanes below zero; NaN compares false and stays */
+                SFX(ivec) negative = z < (SFX(vec)){0};
+                z = (SFX(vec))((SFX(ivec))z & ~negative);
+            }
+            memcpy(c + j0 + v * UK_VLEN, &z, sizeof(z));
+        }
+    }
+}
+
+/* rows_range, with whole blocks of UK_ROWS_BLOCK columns through
+ * panel_row when the product is plain (alpha 1, beta 0, no gate): the same
+ * bits either way. */
+static void SFX(rows_cols)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, const REAL *A,
+                           ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
+                           REAL *restrict acc, REAL *restrict c, ptrdiff_t j0, ptrdiff_t w,
+                           const REAL *restrict bias, int relu, const REAL *restrict gate)
+{
+    ptrdiff_t whole = 0;
+    if (alpha == 1 && beta == 0 && !gate) {
+        whole = w / UK_ROWS_BLOCK * UK_ROWS_BLOCK;
+        if (whole > 0)
+            SFX(panel_row)(k, transa ? A + i : A + i * lda, transa ? lda : 1, B + j0, ldb, whole,
+                           c + j0, bias ? bias + j0 : NULL, relu);
+    }
+    if (whole < w)
+        SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, acc + whole, c, j0 + whole,
+                        w - whole, bias, relu, gate);
+}
+
 /* Direct GEMM for a few rows (one-row prediction, for example), where
  * packing B would cost more than the multiply. Without transposed B, large
  * matrices split their columns over threads in blocks, so each thread
@@ -420,8 +485,8 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         fnn_note_parallel(nt);
         if (nt <= 1) {
             for (ptrdiff_t i = 0; i < m; i++)
-                SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row, C + i * ldc, 0, n,
-                                bias, relu, gate ? gate + i * ldg : NULL);
+                SFX(rows_cols)(transa, i, k, alpha, A, lda, B, ldb, beta, row, C + i * ldc, 0, n,
+                               bias, relu, gate ? gate + i * ldg : NULL);
             return;
         }
 #ifdef _OPENMP
@@ -433,9 +498,9 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
             const ptrdiff_t j0 = b0 * UK_ROWS_BLOCK;
             const ptrdiff_t j1 = b1 * UK_ROWS_BLOCK < n ? b1 * UK_ROWS_BLOCK : n;
             for (ptrdiff_t i = 0; j1 > j0 && i < m; i++)
-                SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, row + j0,
-                                C + i * ldc, j0, j1 - j0, bias, relu,
-                                gate ? gate + i * ldg : NULL);
+                SFX(rows_cols)(transa, i, k, alpha, A, lda, B, ldb, beta, row + j0,
+                               C + i * ldc, j0, j1 - j0, bias, relu,
+                               gate ? gate + i * ldg : NULL);
         }
 #endif
         return;
@@ -451,6 +516,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         }
     }
 }
+
 /* gemm_rows for B stored as column panels (fnn_net_pack_panels), serial,
  * over panels [b0, b1): C[m, n] := A B + bias, then ReLU when relu, in
  * those panels' columns. The caller splits the panels over threads. Each
@@ -463,13 +529,19 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
     for (ptrdiff_t b = b0; b < b1; b++) {
         const ptrdiff_t j0 = b * FNN_PANEL_COLS;
         const ptrdiff_t w = n - j0 < FNN_PANEL_COLS ? n - j0 : FNN_PANEL_COLS;
-        for (ptrdiff_t i = 0; i < m; i++)
-            SFX(rows_range)(0, i, k, 1, A, lda, panels + j0 * k, w, 0, row + j0,
-                            C + i * ldc + j0, 0, w, bias ? bias + j0 : NULL, relu, NULL);
+        for (ptrdiff_t i = 0; i < m; i++) {
+            if (w == FNN_PANEL_COLS)
+                SFX(panel_row)(k, A + i * lda, 1, panels + j0 * k, FNN_PANEL_COLS,
+                               FNN_PANEL_COLS, C + i * ldc + j0, bias ? bias + j0 : NULL, relu);
+            else
+                SFX(rows_range)(0, i, k, 1, A, lda, panels + j0 * k, w, 0, row + j0,
+                                C + i * ldc + j0, 0, w, bias ? bias + j0 : NULL, relu, NULL);
+        }
     }
 }
 #undef UK_ROWS_BLOCK
 #undef UK_OPA
 #undef UK_SHORT
 #undef UK_SHORT_MR
+#undef UK_PANEL_GROUP
 #undef UK_PACK_TRANSPOSE

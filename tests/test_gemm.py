@@ -543,3 +543,23 @@ def test_gemm_same_bits_for_any_thread_count(isa, float_dtype, rng, m):
         for threads in (2, 3):
             np.testing.assert_array_equal(results[threads, layout], results[1, layout],
                                           err_msg="%s m=%d, %d threads" % (layout, m, threads))
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+@pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
+def test_few_rows_register_sums_same_bits(isa, float_dtype, rng, rows, transa):
+    # With alpha 1 and beta 0, whole blocks of columns of a one- or two-row
+    # product keep their sums in registers; with alpha 2 every column takes
+    # the loop that stores its sums every four rows. Both add the products
+    # in the same order, and doubling is exact, so C(alpha=2) == 2 C.
+    k, n = 300, 200
+    A = random_matrix(rng, (rows, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    a = np.asfortranarray(A) if transa else A
+
+    plain = _core.gemm(a, B)
+    doubled = _core.gemm(a, B, alpha=2.0)
+
+    np.testing.assert_array_equal(doubled, 2 * plain, err_msg="%d row(s) on %s" % (rows, isa))
+    expected, scale = expected_gemm(A, B)
+    assert_gemm_close(plain, expected, scale, float_dtype, k, "%d row(s) on %s" % (rows, isa))
