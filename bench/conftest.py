@@ -147,9 +147,9 @@ class BenchmarkRecord:
     def describe(self, group, library, threads, **fields):
         """Set the group and the fields that identify the benchmark; call just before it runs.
 
-        Then waits SETTLE_SECONDS, so that the worker threads of the library
-        used last (OpenBLAS's in a reference check, or the previous
-        benchmark's peer) stop spinning before the timing starts; see
+        Then waits SETTLE_SECONDS before the timing starts. The worker
+        threads of the library used last (OpenBLAS's in a reference check,
+        or the previous benchmark's peer) stop spinning in that time; see
         ``_workload.py``.
         """
         self.benchmark.group = group

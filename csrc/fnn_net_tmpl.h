@@ -266,9 +266,9 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
     return FNN_OK;
 }
 
-/* Layers of a forward pass of at most FNN_PANEL_MAX_ROWS rows, reading the
- * weights from panels, run by thread t of a team of `team`: each thread
- * computes a contiguous range of each layer's panels, and a barrier
+/* Runs the layers of a forward pass of at most FNN_PANEL_MAX_ROWS rows as
+ * thread t of a team of `team`, reading the weights from panels. Each
+ * thread computes a contiguous range of each layer's panels, and a barrier
  * separates the layers. The output activations other than identity and
  * ReLU run on thread 0 over the whole layer, as fnn_net_predict runs them. */
 static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, const REAL *panels,
@@ -304,8 +304,8 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
     }
 }
 
-/* The logits of at most FNN_PANEL_MAX_ROWS rows, from the panels; all
- * layers run in one parallel region when the weights are large enough. */
+/* Computes the logits of at most FNN_PANEL_MAX_ROWS rows from the panels.
+ * All layers run in one parallel region when the weights are large enough. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)

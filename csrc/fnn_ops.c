@@ -15,7 +15,7 @@
  * unsigned integer of the float's width, EXP its exponent mask, ONE the
  * lowest exponent bit and SIGN the sign bit's position. The scan of a
  * large array (a chunk of rows to predict) splits into one contiguous part
- * per thread, and the first part that finds a value gives the answer. */
+ * per thread, and the first part that finds a value gives the position. */
 #define FIRST_NONFINITE(NAME, SCAN, REAL, BITS, EXP, ONE, SIGN)                    \
     static ptrdiff_t SCAN(const REAL *x, ptrdiff_t begin, ptrdiff_t end)            \
     {                                                                               \

@@ -443,7 +443,7 @@ def test_first_nonfinite(dtype):
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_first_nonfinite_large_array_split_over_threads(dtype, threads):
     # A scan of several MB splits into one part per thread; the first part
-    # with a bad value gives the answer, wherever the parts meet.
+    # with a bad value gives the result, wherever the parts meet.
     import fastnn
     from fastnn import _core
 

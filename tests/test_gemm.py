@@ -14,10 +14,10 @@ from fastnn import _core
 
 M_SIZES = (1, 2, 3, 5, 6, 7, 13, 47, 130)
 N_SIZES = (1, 7, 8, 9, 15, 16, 17, 31, 33, 70)
-# A packed block of the sum is at most 320 deep (256 for the AVX-512 tile),
-# and longer sums are cut into equal blocks: 255 to 257, 320 and 321 sit
-# at those limits, and 600 and 961 take two to four blocks. The row-block
-# and layout tests add k = 513.
+# A packed block of the sum is at most 320 deep (256 for the AVX-512 tile).
+# Longer sums are cut into equal blocks. 255 to 257, 320 and 321 sit at
+# those limits, and 600 and 961 take two to four blocks. The row-block and
+# layout tests add k = 513.
 K_SIZES = (1, 2, 255, 256, 257, 320, 321, 600, 961)
 
 
@@ -130,7 +130,7 @@ def test_gemm_edge_shapes(isa, float_dtype, rng, k):
 def test_gemm_rows_same_bits_for_any_row_count(isa, float_dtype, rng, transa, transb):
     # The last rows of a product go to shorter micro-tiles (4 + 4 in place
     # of 6 + 2 padded rows, for example). Each element's sum runs in the
-    # same order whatever tile holds it, so the first m rows of a product
+    # same order whatever tile contains it, so the first m rows of a product
     # equal the product of the first m rows, bit for bit.
     k, n = 300, 37
     A = random_matrix(rng, (150, k), float_dtype)
