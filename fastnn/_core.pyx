@@ -217,8 +217,11 @@ cdef int _dtype_code(cnp.ndarray a, str name) except -1:
             return FNN_FLOAT32
         if typenum == cnp.NPY_FLOAT64:
             return FNN_FLOAT64
-    raise TypeError("%s must be float32 or float64 in native byte order, got %s"
-                    % (name, a.dtype))
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise TypeError("%s must be float32 or float64, got %s" % (name, a.dtype))
+    raise TypeError("%s must be float32 or float64 in native byte order, got %s; convert it "
+                    "with .astype('%s')" % (name, a.dtype,
+                                            "float32" if typenum == cnp.NPY_FLOAT32 else "float64"))
 
 
 cdef _require(cnp.ndarray a, str name, int dtype, tuple shape, bint output=True):

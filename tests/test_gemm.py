@@ -429,6 +429,13 @@ def test_gemm_byte_swapped_operand_raises():
         _core.gemm(A, B)
     with pytest.raises(TypeError, match="native byte order"):
         _core.gemm(B.T, A.T)
+    with pytest.raises(TypeError, match=r"convert it with \.astype\('float32'\)"):
+        _core.gemm(A, B)
+
+
+def test_gemm_integer_operand_message():
+    with pytest.raises(TypeError, match="A must be float32 or float64, got int64$"):
+        _core.gemm(np.ones((3, 4), dtype=np.int64), np.ones((4, 5)))
 
 
 def test_gemm_c_not_an_array_raises():
