@@ -833,6 +833,10 @@ cdef class Network:
         return loss_sum
 
 
+# Weights up to this size get the Predictor's column-panel copy.
+PANEL_COPY_MAX_BYTES = 16 * 1024 * 1024
+
+
 cdef class Predictor:
     """A frozen copy of a network's weights with a low-overhead predict call.
 
@@ -860,8 +864,9 @@ cdef class Predictor:
     """
     cdef Network network
     cdef readonly cnp.ndarray params
-    # the weights again, as column panels for one- and two-row calls
-    cdef cnp.ndarray panels
+    # the weights again, as column panels for one- and two-row calls (None
+    # above PANEL_COPY_MAX_BYTES)
+    cdef object panels
     cdef readonly int n_features
     cdef readonly int n_outputs
     cdef readonly object dtype
@@ -883,9 +888,14 @@ cdef class Predictor:
         self.network = network
         self.params = params.copy()
         self.params.flags.writeable = False
-        self.panels = np.empty(fnn_net_panels_size(&network.net), dtype=network.dtype)
-        fnn_net_pack_panels(&network.net, cnp.PyArray_DATA(self.params),
-                            cnp.PyArray_DATA(self.panels))
+        cdef cnp.ndarray panels
+        cdef ptrdiff_t size = fnn_net_panels_size(&network.net)
+        self.panels = None
+        if size * self.params.itemsize <= PANEL_COPY_MAX_BYTES:
+            panels = np.empty(size, dtype=network.dtype)
+            fnn_net_pack_panels(&network.net, cnp.PyArray_DATA(self.params),
+                                cnp.PyArray_DATA(panels))
+            self.panels = panels
         self.n_features = network.sizes[0]
         self.n_outputs = 2 if two_columns else n_out
         self.dtype = network.dtype
@@ -898,6 +908,17 @@ cdef class Predictor:
     def __reduce__(self):
         return (Predictor, (self.network, self.params, self.logits, self.two_columns,
                             self.squeeze))
+
+    @property
+    def panel_copy(self):
+        """Whether one- and two-row calls read a second copy of the weights in panels.
+
+        The copy is made when the weights take at most 16 MiB. Each thread
+        of such a call then reads one contiguous block of it, which can stay
+        in its core's cache between calls. Larger weights stream from
+        memory either way, so they are not copied.
+        """
+        return self.panels is not None
 
     def __call__(self, X, *, out=None):
         """Return the predictions for rows X.
@@ -977,7 +998,9 @@ cdef class Predictor:
 
         cdef ptrdiff_t bad = -1
         cdef void *pp = cnp.PyArray_DATA(self.params)
-        cdef void *pw = cnp.PyArray_DATA(self.panels)
+        cdef void *pw = NULL
+        if self.panels is not None:
+            pw = cnp.PyArray_DATA(<cnp.ndarray>self.panels)
         cdef void *px = cnp.PyArray_DATA(x)
         cdef void *po = cnp.PyArray_DATA(o)
         cdef fnn_status status = FNN_OK

@@ -251,3 +251,16 @@ def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, th
         np.testing.assert_array_equal(predictor(X[0]), net.predict_proba(X[:1])[0])
     finally:
         fastnn.set_num_threads(previous)
+
+
+def test_panel_copy_only_for_weights_up_to_16_mib():
+    # 3000 x 1500 float32 weights take 18 MB: no second copy, same results
+    small = fastnn.MLP([784, 256, 128, 10], random_state=0)
+    big = fastnn.MLP([3000, 1500, 10], random_state=0)
+    X = rows(2, width=3000, seed=3).astype(np.float32)
+
+    assert small.predictor().panel_copy
+    predictor = big.predictor()
+    assert not predictor.panel_copy
+    np.testing.assert_array_equal(predictor(X[:1]), big.predict_proba(X[:1]))
+    np.testing.assert_array_equal(predictor(X), big.predict_proba(X))
