@@ -459,12 +459,13 @@ def test_gemm_accepts_lists_and_read_only_operands():
 # ---- the forward epilogue: bias and activation in the GEMM's store ---------------------
 
 
-@pytest.mark.parametrize("rows", [1, 2, 7, 130])
+@pytest.mark.parametrize("rows", [1, 2, 7, 130, 400])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_forward_epilogue_matches_separate_pass(isa, float_dtype, rows, activation):
     # A 600-wide input takes more than one block of the sum (the epilogue
     # runs on the last), 40 and 9 outputs take the packed and the unpacked-A paths,
-    # and one or two rows take the direct path.
+    # and one or two rows take the direct path. With 400 rows, two threads
+    # split the rows of C between them.
     import fastnn
 
     dtype = np.dtype(float_dtype).name
@@ -485,7 +486,7 @@ def test_forward_epilogue_matches_separate_pass(isa, float_dtype, rows, activati
         assert np.isfinite(logits[1:]).all()
 
 
-@pytest.mark.parametrize("rows", [1, 2, 7, 130])
+@pytest.mark.parametrize("rows", [1, 2, 7, 130, 400])
 def test_backward_relu_epilogue_matches_separate_pass(isa, float_dtype, rows):
     # The input gradient of a ReLU layer is gated by [A > 0] in the GEMM's
     # store; the same steps done one by one with the kernels give the same bits.
