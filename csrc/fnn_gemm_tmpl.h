@@ -33,11 +33,11 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
             C[i * ldc + j] = beta != 0 ? beta * C[i * ldc + j] : 0;
 }
 
-/* Longest block of the inner dimension: a B sliver of KC x NR stays in L1
- * (20 KiB at NR x sizeof(REAL) = 64 bytes, the AVX2 tile; the AVX-512
- * tile's 128-byte rows keep 256, 32 KiB). A longer k is cut into equal
- * blocks, so 784 runs as 3 x 262 and not as 256 + 256 + 256 + 16, whose
- * last block pays the loads and stores of C for 16 steps of the sum. */
+/* Maximum depth KC of a block of the inner dimension, chosen so that a
+ * KC x NR sliver of B stays in L1: 20 KiB for the AVX2 tile (64-byte rows),
+ * 32 KiB at 256 for the AVX-512 tile (128-byte rows). A longer k is cut
+ * into equal blocks: 784 runs as 3 x 262, not as 256 + 256 + 256 + 16,
+ * because that last block would load and store C for only 16 steps. */
 #define GEMM_KC 320
 #define GEMM_KC_WIDE 256
 #define GEMM_MC_TILES 24  /* MC = 24 * MR rows of A per packed block */
@@ -168,9 +168,9 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                     }
                 }
 
-                /* loops 2 and 1 (jr, ir) as one range of micro-tiles; each
+                /* loops 2 and 1 (jr, ir) as one range of micro-tiles. Each
                  * tile of C belongs to one thread, so the sum over p runs
-                 * in the same order for any thread count */
+                 * in the same order for any thread count. */
                 const ptrdiff_t tiles = n_jr * n_ir;
                 for (ptrdiff_t u = tiles * me / share; u < tiles * (me + 1) / share; u++) {
                     const ptrdiff_t jr = u / n_ir, ir = u % n_ir;

@@ -209,6 +209,26 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
     *rows = (int)(mc - *off < mr ? mc - *off : mr);
 }
 
+/* Defines the kernel table NAME of a compile unit from the unit's static
+ * kernels, which every fnn_ukernel_<isa>.c names alike, and its tile sizes
+ * (MR2: the short tile's height, 0 for none). */
+#define FNN_KERNEL_TABLE(NAME, MR32, NR32, MR64, NR64, MR2)                             \
+    const fnn_kernel_table NAME = {                                                   \
+        .gemm_f32 = ukernel_f32, .pack_a_f32 = pack_a_f32, .pack_b_f32 = pack_b_f32,   \
+        .gemm_rows_f32 = gemm_rows_f32, .mr_f32 = (MR32), .nr_f32 = (NR32),            \
+        .gemm_f64 = ukernel_f64, .pack_a_f64 = pack_a_f64, .pack_b_f64 = pack_b_f64,   \
+        .gemm_rows_f64 = gemm_rows_f64, .mr_f64 = (MR64), .nr_f64 = (NR64),            \
+        .act_rows_f32 = act_rows_f32,                                                 \
+        .optimizer_step_f32 = optimizer_step_f32,                                     \
+        .optimizer_step_f64 = optimizer_step_f64,                                     \
+        .layer_update_f32 = layer_update_f32, .layer_update_f64 = layer_update_f64,    \
+        .gemm_sa_f32 = ukernel_sa_f32, .gemm_sa_f64 = ukernel_sa_f64,                  \
+        .gemm_ep_f32 = ukernel_ep_f32, .gemm_ep_f64 = ukernel_ep_f64,                  \
+        .mr2_f32 = (MR2), .mr2_f64 = (MR2),                                           \
+        .gemm_rows_panels_f32 = gemm_rows_panels_f32,                                 \
+        .gemm_rows_panels_f64 = gemm_rows_panels_f64,                                 \
+    }
+
 extern const fnn_kernel_table fnn_kernels_scalar;
 #if defined(FNN_HAVE_AVX2)
 extern const fnn_kernel_table fnn_kernels_avx2;

@@ -39,19 +39,4 @@
 #define UK_VLEN 8
 #include "fnn_vmath_tmpl.h"
 
-const fnn_kernel_table fnn_kernels_avx2 = {
-    ukernel_f32, pack_a_f32, pack_b_f32, gemm_rows_f32, 6, 16,
-    ukernel_f64, pack_a_f64, pack_b_f64, gemm_rows_f64, 6, 8,
-    act_rows_f32,
-    optimizer_step_f32,
-    optimizer_step_f64,
-    layer_update_f32,
-    layer_update_f64,
-    ukernel_sa_f32,
-    ukernel_sa_f64,
-    ukernel_ep_f32,
-    ukernel_ep_f64,
-    4, 4,
-    gemm_rows_panels_f32,
-    gemm_rows_panels_f64,
-};
+FNN_KERNEL_TABLE(fnn_kernels_avx2, 6, 16, 6, 8, 4);

@@ -263,7 +263,7 @@ cdef int _output_code(object out) except -1:
 
 
 cdef tuple _as_operand(object a, str name, int dtype):
-    """Return (array, transposed, leading dimension) for a 2-D GEMM operand.
+    """Return (array, transposed, leading dimension, dtype code) for a 2-D GEMM operand.
 
     A C-contiguous array is used as it is; a Fortran-ordered one as the
     transpose of its C-ordered view; anything else is copied once. dtype -1
@@ -278,11 +278,11 @@ cdef tuple _as_operand(object a, str name, int dtype):
                         % (name, "float32" if dtype == FNN_FLOAT32 else "float64", arr.dtype))
     cdef cnp.npy_intp rows = cnp.PyArray_DIMS(arr)[0], cols = cnp.PyArray_DIMS(arr)[1]
     if cnp.PyArray_IS_C_CONTIGUOUS(arr):
-        return arr, False, max(cols, 1)
+        return arr, False, max(cols, 1), code
     if cnp.PyArray_IS_F_CONTIGUOUS(arr):
-        return arr.T, True, max(rows, 1)
+        return arr.T, True, max(rows, 1), code
     arr = np.ascontiguousarray(arr)
-    return arr, False, max(cols, 1)
+    return arr, False, max(cols, 1), code
 
 
 # ---- kernels ----------------------------------------------------------------
@@ -296,9 +296,9 @@ def gemm(A, B, C=None, double alpha=1.0, double beta=0.0, bint reference=False):
     runs the naive reference kernel instead.
     """
     cdef cnp.ndarray a, b, c
-    a, transa, lda = _as_operand(A, "A", -1)
-    cdef int dt = _dtype_code(a, "A")
-    b, transb, ldb = _as_operand(B, "B", dt)
+    cdef int dt
+    a, transa, lda, dt = _as_operand(A, "A", -1)
+    b, transb, ldb, _ = _as_operand(B, "B", dt)
     # a and b may be transposed views: take op(A) and op(B)'s shapes
     cdef ptrdiff_t m = a.shape[1] if transa else a.shape[0]
     cdef ptrdiff_t k = a.shape[0] if transa else a.shape[1]
