@@ -557,7 +557,7 @@ def test_gemm_same_bits_for_any_thread_count(isa, float_dtype, rng, m):
 @pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
 def test_few_rows_register_sums_same_bits(isa, float_dtype, rng, rows, transa):
     # With alpha 1 and beta 0, whole blocks of columns of a one- or two-row
-    # product keep their sums in registers; with alpha 2 every column takes
+    # product keep their sums in registers. With alpha 2 every column takes
     # the loop that stores its sums every four rows. Both add the products
     # in the same order, and doubling is exact, so C(alpha=2) == 2 C.
     k, n = 300, 200

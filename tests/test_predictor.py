@@ -253,7 +253,7 @@ def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, th
         fastnn.set_num_threads(previous)
 
 
-def test_panel_copy_only_for_weights_up_to_16_mib():
+def test_panel_copy_size_limit():
     # 3000 x 1500 float32 weights take 18 MB: no second copy, same results
     small = fastnn.MLP([784, 256, 128, 10], random_state=0)
     big = fastnn.MLP([3000, 1500, 10], random_state=0)
