@@ -79,10 +79,10 @@ static void SFX(update_range)(const fnn_update *u, REAL *restrict p, REAL *restr
 }
 
 /* Time of one element's update in GEMM flops, the unit of fnn_threads_for.
- * Measured over workload A's 235,146 float32 parameters on one core of the
- * development machine, where a GEMM flop takes about 0.011 ns (90 GFLOP/s):
- * Adam 0.42 ns per element (a square root and a division), SGD with
- * momentum 0.24 ns (five arrays moved), plain SGD about 0.15 ns (three).
+ * On one core of the development machine a GEMM flop takes about 0.011 ns
+ * (90 GFLOP/s). Over workload A's 235,146 float32 parameters, one element
+ * took 0.42 ns with Adam (a square root and a division), 0.24 ns with SGD
+ * and momentum (five arrays moved) and about 0.15 ns with plain SGD.
  * At a weight of 20, Adam over the 32,768 weights of the second layer
  * stayed on one thread while the other waited; at 40 it splits, and a
  * batch-1 step of workload A at 2 threads went from 10.4-10.6k to
