@@ -84,9 +84,9 @@ static void SFX(update_range)(const fnn_update *u, REAL *restrict p, REAL *restr
  * took 0.42 ns with Adam (a square root and a division), 0.24 ns with SGD
  * and momentum (five arrays moved) and about 0.15 ns with plain SGD.
  * At a weight of 20, Adam over the 32,768 weights of the second layer
- * stayed on one thread while the other waited; at 40 it splits, and a
- * batch-1 step of workload A at 2 threads went from 10.4-10.6k to
- * 11.1-11.4k samples/s. */
+ * stayed on one thread while the other waited. At 40 it splits: workload A
+ * at batch size 1 and 2 threads went from 10.4-10.6k to 11.1-11.4k
+ * samples/s. */
 static double SFX(update_cost)(const fnn_update *u)
 {
     if (u->kind == FNN_OPT_ADAM)
