@@ -79,14 +79,8 @@ static void SFX(update_range)(const fnn_update *u, REAL *restrict p, REAL *restr
 }
 
 /* Time of one element's update in GEMM flops, the unit of fnn_threads_for.
- * On one core of the development machine a GEMM flop takes about 0.011 ns
- * (90 GFLOP/s). Over workload A's 235,146 float32 parameters, one element
- * took 0.42 ns with Adam (a square root and a division), 0.24 ns with SGD
- * and momentum (five arrays moved) and about 0.15 ns with plain SGD.
- * At a weight of 20, Adam over the 32,768 weights of the second layer
- * stayed on one thread while the other waited. At 40 it splits: workload A
- * at batch size 1 and 2 threads went from 10.4-10.6k to 11.1-11.4k
- * samples/s. */
+ * Measured on one core: Adam 0.42 ns, SGD with momentum 0.24 ns, plain SGD
+ * 0.15 ns, against 0.011 ns for a GEMM flop. */
 static double SFX(update_cost)(const fnn_update *u)
 {
     if (u->kind == FNN_OPT_ADAM)
