@@ -113,7 +113,8 @@ void fnn_output_f64(double *P, const double *Z, ptrdiff_t n, ptrdiff_t m, int ou
 /*
  * Loss of logits Z[N,M] against targets Y[N,M] and its gradient.
  * Returns sum_i w_i * loss_i / sum_i w_i, where w (length N) may be NULL for
- * equal weights; dZ (may be NULL) receives d(returned value)/dZ.
+ * equal weights; dZ (may be NULL, must not overlap Z) receives
+ * d(returned value)/dZ.
  */
 double fnn_loss_f32(float *dZ, const float *Z, const float *Y, const float *w,
                     ptrdiff_t n, ptrdiff_t m, int out);

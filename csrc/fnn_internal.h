@@ -131,6 +131,10 @@ typedef void (*fnn_gemm_rows_panels_f64)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, 
 typedef void (*fnn_act_rows_f32)(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz,
                                  const float *b, int act);
 
+/* dst[i] := exp(src[i]) for i < n, vectorised (dst may be src); see
+ * fnn_vmath_tmpl.h. */
+typedef void (*fnn_exp_array_f32)(float *dst, const float *src, ptrdiff_t n);
+
 /* The constants of one optimizer step, shared by every block it updates. */
 typedef struct {
     int kind;
@@ -182,6 +186,7 @@ typedef struct {
     int mr2_f32, mr2_f64; /* height of the short tile, 0 for none */
     fnn_gemm_rows_panels_f32 gemm_rows_panels_f32;
     fnn_gemm_rows_panels_f64 gemm_rows_panels_f64;
+    fnn_exp_array_f32 exp_array_f32;
 } fnn_kernel_table;
 
 /* Row tiles of a block of mc rows: full tiles of mr rows, except at the
@@ -227,6 +232,7 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
         .mr2_f32 = (MR2), .mr2_f64 = (MR2),                                           \
         .gemm_rows_panels_f32 = gemm_rows_panels_f32,                                 \
         .gemm_rows_panels_f64 = gemm_rows_panels_f64,                                 \
+        .exp_array_f32 = exp_array_f32,                                               \
     }
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -140,31 +140,85 @@ void SFX(fnn_gelu_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, co
     });
 }
 
-/* p[m] := softmax(z) = exp(z - max z) / sum exp(z - max z). */
-static void SFX(softmax_row)(REAL *p, const REAL *z, ptrdiff_t m)
+/* dst[j] := exp(src[j]) for j < n (dst may be src): the ISA's vector exp
+ * for float, within a few ulp (fnn_vmath_tmpl.h), and libm's exp for
+ * double. Only for arguments <= 0, where the vector exp cannot overflow:
+ * above 88.7 it returns e^88.7 where libm returns infinity. */
+typedef void (*SFX(exp_array_fn))(REAL *dst, const REAL *src, ptrdiff_t n);
+
+#ifdef OPS_VECTOR_ACT
+static SFX(exp_array_fn) SFX(exp_array)(void)
 {
-    REAL zmax = z[0];
-    for (ptrdiff_t j = 1; j < m; j++)
-        zmax = z[j] > zmax ? z[j] : zmax;
-    REAL sum = 0;
-    for (ptrdiff_t j = 0; j < m; j++) {
-        p[j] = EXP(z[j] - zmax);
-        sum += p[j];
+    return fnn_kernels()->exp_array_f32;
+}
+#else
+static void SFX(exp_libm)(REAL *dst, const REAL *src, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++)
+        dst[i] = EXP(src[i]);
+}
+
+static SFX(exp_array_fn) SFX(exp_array)(void)
+{
+    return SFX(exp_libm);
+}
+#endif
+
+/* E[i][j] := exp(Z[i][j] - max_j Z[i][j]) for n rows of m (row stride m),
+ * with one exp_array call over the block; E may be Z. */
+static void SFX(shifted_exp)(REAL *E, const REAL *Z, ptrdiff_t n, ptrdiff_t m,
+                             SFX(exp_array_fn) exp_array)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const REAL *z = Z + i * m;
+        REAL *e = E + i * m;
+        REAL zmax = z[0];
+        for (ptrdiff_t j = 1; j < m; j++)
+            zmax = z[j] > zmax ? z[j] : zmax;
+        for (ptrdiff_t j = 0; j < m; j++)
+            e[j] = z[j] - zmax;
     }
-    for (ptrdiff_t j = 0; j < m; j++)
-        p[j] /= sum;
+    exp_array(E, E, n * m);
+}
+
+/* Rows per block of the softmax head: one vector exp call per block. */
+#define SOFTMAX_ROWS 64
+
+/* P := softmax of each row of Z, exp(z - max z) / sum exp(z - max z). */
+static void SFX(softmax_rows)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m,
+                              SFX(exp_array_fn) exp_array)
+{
+    SFX(shifted_exp)(P, Z, n, m, exp_array);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        REAL *p = P + i * m;
+        REAL sum = 0;
+        for (ptrdiff_t j = 0; j < m; j++)
+            sum += p[j];
+        for (ptrdiff_t j = 0; j < m; j++)
+            p[j] /= sum;
+    }
 }
 
 void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
 {
-    const int nt = fnn_threads_for((double)n * (double)m * 20.0);
+    /* a float32 softmax takes about 1.7 ns per element on one core, the
+     * time of 150 GEMM flops */
+    const int nt = fnn_threads_for((double)n * (double)m * 150.0);
     fnn_note_parallel(nt);
+    if (out == FNN_OUT_SOFTMAX) {
+        const SFX(exp_array_fn) exp_array = SFX(exp_array)();
+        const ptrdiff_t blocks = (n + SOFTMAX_ROWS - 1) / SOFTMAX_ROWS;
+        FNN_PARALLEL_FOR(for (ptrdiff_t b = 0; b < blocks; b++) {
+            const ptrdiff_t i0 = b * SOFTMAX_ROWS;
+            const ptrdiff_t rows = n - i0 < SOFTMAX_ROWS ? n - i0 : SOFTMAX_ROWS;
+            SFX(softmax_rows)(P + i0 * m, Z + i0 * m, rows, m, exp_array);
+        });
+        return;
+    }
     FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         REAL *p = P + i * m;
         const REAL *z = Z + i * m;
-        if (out == FNN_OUT_SOFTMAX) {
-            SFX(softmax_row)(p, z, m);
-        } else if (out == FNN_OUT_LOGISTIC) {
+        if (out == FNN_OUT_LOGISTIC) {
             for (ptrdiff_t j = 0; j < m; j++)
                 p[j] = SFX(logistic)(z[j]);
         } else if (out == FNN_OUT_EXP) {
@@ -176,6 +230,10 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
         }
     });
 }
+#undef SOFTMAX_ROWS
+
+/* Columns of exp(z - max z) per block when the gradient is not wanted. */
+#define LOSS_BLOCK 256
 
 /*
  * Loss of one row and, when dz != NULL, its gradient dz = d loss / dz:
@@ -184,8 +242,10 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
  *   identity: 0.5 * sum (z - y)^2                    dz = z - y
  *   exp:      sum y log(y / e^z) - y + e^z           dz = e^z - y
  * (the last is the Poisson deviance of the prediction e^z, with 0 log 0 = 0)
+ * For softmax, dz must contain exp(z - max z) on entry (fnn_loss writes it).
  */
-static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m, int out)
+static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m, int out,
+                            SFX(exp_array_fn) exp_array)
 {
     double loss = 0;
     if (out == FNN_OUT_SOFTMAX) {
@@ -194,14 +254,29 @@ static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m,
             zmax = z[j] > zmax ? z[j] : zmax;
         double sum_exp = 0, sum_y = 0, yz = 0;
         for (ptrdiff_t j = 0; j < m; j++) {
-            sum_exp += EXP(z[j] - zmax);
             sum_y += y[j];
             yz += (double)y[j] * (double)(z[j] - zmax);
+        }
+        /* e_j = exp(z_j - max z): already in dz when the gradient is
+         * wanted (fnn_loss), else computed here in blocks */
+        if (dz) {
+            for (ptrdiff_t j = 0; j < m; j++)
+                sum_exp += dz[j];
+        } else {
+            REAL block[LOSS_BLOCK];
+            for (ptrdiff_t j0 = 0; j0 < m; j0 += LOSS_BLOCK) {
+                const ptrdiff_t len = m - j0 < LOSS_BLOCK ? m - j0 : LOSS_BLOCK;
+                for (ptrdiff_t j = 0; j < len; j++)
+                    block[j] = z[j0 + j] - zmax;
+                exp_array(block, block, len);
+                for (ptrdiff_t j = 0; j < len; j++)
+                    sum_exp += block[j];
+            }
         }
         loss = log(sum_exp) * sum_y - yz;
         if (dz)
             for (ptrdiff_t j = 0; j < m; j++)
-                dz[j] = (REAL)(EXP(z[j] - zmax) / sum_exp * sum_y) - y[j];
+                dz[j] = (REAL)(dz[j] / sum_exp * sum_y) - y[j];
     } else if (out == FNN_OUT_LOGISTIC) {
         for (ptrdiff_t j = 0; j < m; j++) {
             REAL zj = z[j];
@@ -231,9 +306,13 @@ double SFX(fnn_loss)(REAL *dZ, const REAL *Z, const REAL *Y, const REAL *w, ptrd
                      ptrdiff_t m, int out)
 {
     double total = 0, weight_sum = 0;
+    const SFX(exp_array_fn) exp_array = SFX(exp_array)();
+    if (dZ && out == FNN_OUT_SOFTMAX)
+        SFX(shifted_exp)(dZ, Z, n, m, exp_array); /* read by row_loss */
     for (ptrdiff_t i = 0; i < n; i++) {
         double wi = w ? (double)w[i] : 1.0;
-        total += wi * SFX(row_loss)(dZ ? dZ + i * m : NULL, Z + i * m, Y + i * m, m, out);
+        total += wi * SFX(row_loss)(dZ ? dZ + i * m : NULL, Z + i * m, Y + i * m, m, out,
+                                    exp_array);
         weight_sum += wi;
     }
     if (weight_sum <= 0) {
@@ -254,6 +333,8 @@ double SFX(fnn_loss)(REAL *dZ, const REAL *Z, const REAL *Y, const REAL *w, ptrd
     }
     return total / weight_sum;
 }
+
+#undef LOSS_BLOCK
 
 #define COL_CHUNK 64
 

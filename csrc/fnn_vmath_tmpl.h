@@ -3,7 +3,7 @@
  * kernel built on them; compiled per ISA like the GEMM micro-kernel.
  *
  * Expects: UK_VLEN (floats per vector). Defines static vexp_f32,
- * vtanh_f32, vlogistic_f32 and act_rows_f32.
+ * vtanh_f32, vlogistic_f32, act_rows_f32 and exp_array_f32.
  *
  * exp: Cody-Waite reduction x = n ln2 + r with |r| <= ln2/2, a degree-6
  * polynomial for e^r (the coefficients of Cephes' expf, S. Moshier), and
@@ -48,10 +48,10 @@ static inline vf32 vabs_f32(vf32 x)
     return (vf32)((vi32)x & 0x7fffffff);
 }
 
-static inline vf32 vexp_f32(vf32 x)
+static inline vf32 vexp_f32(vf32 in)
 {
-    const vi32 is_nan = x != x, underflow = x < -87.3f;
-    x = vmin_f32(vmax_f32(x, vsplat_f32(-87.3f)), vsplat_f32(88.7f));
+    const vi32 is_nan = in != in, underflow = in < -87.3f;
+    vf32 x = vmin_f32(vmax_f32(in, vsplat_f32(-87.3f)), vsplat_f32(88.7f));
 
     /* n = round(x / ln2) with the 1.5 * 2^23 trick; r = x - n ln2 in two parts */
     const vf32 shifter = vsplat_f32(12582912.0f);
@@ -72,7 +72,7 @@ static inline vf32 vexp_f32(vf32 x)
     vi32 ni = (vi32)t - (vi32)shifter;
     vf32 scale = (vf32)((ni + 127) << 23);
     y = vselect_f32(underflow, vsplat_f32(0), y * scale);
-    return vselect_f32(is_nan, x, y);
+    return vselect_f32(is_nan, in, y);
 }
 
 static inline vf32 vlogistic_f32(vf32 x)
@@ -131,5 +131,24 @@ static void act_rows_f32(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz, cons
             v = logistic ? vlogistic_f32(v) : vtanh_f32(v);
             memcpy(z + j, &v, tail);
         }
+    }
+}
+
+/* dst[i] := exp(src[i]) for i < n; dst may be src. */
+static void exp_array_f32(float *dst, const float *src, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    for (; i + UK_VLEN <= n; i += UK_VLEN) {
+        vf32 v;
+        memcpy(&v, src + i, sizeof(v));
+        v = vexp_f32(v);
+        memcpy(dst + i, &v, sizeof(v));
+    }
+    if (i < n) {
+        const size_t tail = (size_t)(n - i) * sizeof(float);
+        vf32 v = {0};
+        memcpy(&v, src + i, tail);
+        v = vexp_f32(v);
+        memcpy(dst + i, &v, tail);
     }
 }

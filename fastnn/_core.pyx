@@ -422,10 +422,11 @@ def output_head(cnp.ndarray Z, str output):
     return P
 
 
-def loss(Z, Y, str output, sample_weight=None):
+def loss(Z, Y, str output, sample_weight=None, bint gradient=True):
     """Return (loss, dZ) of logits Z against targets Y for an output head.
 
-    The loss is the (weighted) mean over rows; dZ is its gradient.
+    The loss is the (weighted) mean over rows; dZ is its gradient, or None
+    with ``gradient=False``.
     """
     cdef cnp.ndarray z = np.ascontiguousarray(Z)
     cdef int dt = _dtype_code(z, "Z")
@@ -443,10 +444,10 @@ def loss(Z, Y, str output, sample_weight=None):
                              % (z.shape[0], np.shape(w)))
         pw = cnp.PyArray_DATA(w)
     cdef int out = _output_code(output)
-    cdef cnp.ndarray dZ = np.empty_like(z)
+    cdef object dZ = np.empty_like(z) if gradient else None
     cdef ptrdiff_t n = z.shape[0], m = z.shape[1]
     cdef double value
-    cdef void *pd = cnp.PyArray_DATA(dZ)
+    cdef void *pd = cnp.PyArray_DATA(<cnp.ndarray>dZ) if gradient else NULL
     cdef void *pz = cnp.PyArray_DATA(z)
     cdef void *py = cnp.PyArray_DATA(y)
     with nogil:

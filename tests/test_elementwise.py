@@ -297,6 +297,38 @@ def test_softmax_head_extremes(float_dtype):
                                rtol=4 * np.finfo(float_dtype).eps, err_msg="row sums")
 
 
+def test_softmax_head_nonfinite_rows(float_dtype, isa):
+    # A NaN or +inf logit makes its row NaN, as in NumPy; a -inf logit gets
+    # probability 0, and the other rows keep their values.
+    Z = np.array([
+        [np.nan, 1.0, 2.0],
+        [np.inf, 1.0, 2.0],
+        [np.inf, -np.inf, 0.0],
+        [0.0, np.nan, 0.0],
+        [-np.inf, 0.0, 0.0],
+        [1.0, 2.0, 3.0],
+    ], dtype=float_dtype)
+
+    P = _core.output_head(Z, "softmax")
+
+    assert np.isnan(P[:4]).all(), "rows with NaN or +inf:\n%s" % P[:4]
+    np.testing.assert_allclose(P[4], [0.0, 0.5, 0.5], rtol=rtol_for(float_dtype), atol=0)
+    np.testing.assert_allclose(P[5], softmax_ref(Z[5:]).ravel(), rtol=rtol_for(float_dtype))
+
+
+def test_softmax_head_float32_ulps(isa, rng):
+    # float32 softmax on every ISA stays within a few ulp of float64 on
+    # logits that spread by up to 80, where exp(z - max z) spans 1 to e^-80.
+    Z = rng.uniform(-40.0, 40.0, size=(257, 37)).astype(np.float32)
+    expected = softmax_ref(Z)
+
+    P = _core.output_head(Z, "softmax")
+
+    # exp(z - max z) inherits the rounding of z - max z (eps * 80)
+    rtol = np.finfo(np.float32).eps * (8 + 80)
+    np.testing.assert_allclose(P, expected, rtol=rtol, atol=np.finfo(np.float32).tiny)
+
+
 def test_logistic_head(float_dtype, rng):
     Z = np.concatenate([5.0 * rng.standard_normal((20, 3)),
                         [[1000.0, -1000.0, 0.0], [1e30, -1e30, -0.0]]]).astype(float_dtype)

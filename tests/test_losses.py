@@ -187,6 +187,38 @@ def test_softmax_loss_extremes(float_dtype):
                                err_msg="dZ of all rows")
 
 
+def test_softmax_loss_nonfinite_rows(float_dtype, isa):
+    # A NaN or +inf logit makes the loss and that row's gradient NaN; the
+    # other row's gradient stays finite.
+    Z = np.array([[np.nan, 1.0, 2.0], [1.0, 2.0, 3.0]], dtype=float_dtype)
+    Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=float_dtype)
+
+    for bad in (np.nan, np.inf):
+        Z[0, 0] = bad
+        value, dZ = _core.loss(Z, Y, "softmax")
+
+        assert np.isnan(value), "loss with %r: %r" % (bad, value)
+        assert np.isnan(dZ[0]).all(), "dZ of the row with %r: %s" % (bad, dZ[0])
+        assert np.isfinite(dZ[1]).all(), "dZ of the finite row: %s" % dZ[1]
+
+
+def test_softmax_loss_wide_rows(float_dtype, isa, rng):
+    # 600 classes: the loss without the gradient sums exp in blocks of
+    # columns, the loss with the gradient in one pass; both match float64.
+    Z = (3.0 * rng.standard_normal((5, 600))).astype(float_dtype)
+    Y = np.eye(600)[rng.integers(0, 600, size=5)].astype(float_dtype)
+    expected = loss_ref(Z, Y, "softmax")
+    rtol = 1e-5 if float_dtype == np.float32 else 1e-12
+
+    value, dZ = _core.loss(Z, Y, "softmax")
+    alone, no_grad = _core.loss(Z, Y, "softmax", gradient=False)
+
+    assert value == pytest.approx(expected, rel=rtol)
+    assert alone == pytest.approx(expected, rel=rtol)
+    assert no_grad is None
+    np.testing.assert_allclose(dZ, grad_ref(Z, Y, "softmax"), rtol=rtol * 10, atol=1e-9)
+
+
 def test_logistic_loss_extremes(float_dtype):
     # z = +-1000 with the matching label costs 0 and with the wrong label 1000.
     Z = np.array([[1000.0, -1000.0, 1000.0, -1000.0, 0.0]], dtype=float_dtype)
