@@ -181,7 +181,7 @@ static void SFX(shifted_exp)(REAL *E, const REAL *Z, ptrdiff_t n, ptrdiff_t m,
     exp_array(E, E, n * m);
 }
 
-/* Rows per block of the softmax head: one vector exp call per block. */
+/* Rows per block of the softmax and logistic heads: one vector call each. */
 #define SOFTMAX_ROWS 64
 
 /* P := softmax of each row of Z, exp(z - max z) / sum exp(z - max z). */
@@ -215,6 +215,21 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
         });
         return;
     }
+#ifdef OPS_VECTOR_ACT
+    if (out == FNN_OUT_LOGISTIC) {
+        /* the rows are contiguous: one vector call per block of them */
+        const fnn_act_rows_f32 act_rows = fnn_kernels()->act_rows_f32;
+        const ptrdiff_t blocks = (n + SOFTMAX_ROWS - 1) / SOFTMAX_ROWS;
+        FNN_PARALLEL_FOR(for (ptrdiff_t b = 0; b < blocks; b++) {
+            const ptrdiff_t i0 = b * SOFTMAX_ROWS;
+            const ptrdiff_t len = (n - i0 < SOFTMAX_ROWS ? n - i0 : SOFTMAX_ROWS) * m;
+            if (P != Z)
+                memcpy(P + i0 * m, Z + i0 * m, (size_t)len * sizeof(REAL));
+            act_rows(P + i0 * m, 1, len, len, NULL, FNN_ACT_LOGISTIC);
+        });
+        return;
+    }
+#endif
     FNN_PARALLEL_FOR(for (ptrdiff_t i = 0; i < n; i++) {
         REAL *p = P + i * m;
         const REAL *z = Z + i * m;

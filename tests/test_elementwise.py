@@ -329,8 +329,10 @@ def test_softmax_head_float32_ulps(isa, rng):
     np.testing.assert_allclose(P, expected, rtol=rtol, atol=np.finfo(np.float32).tiny)
 
 
-def test_logistic_head(float_dtype, rng):
-    Z = np.concatenate([5.0 * rng.standard_normal((20, 3)),
+def test_logistic_head(float_dtype, isa, rng):
+    # 200 rows: more than one block of rows, so the float32 vector kernel
+    # sees several calls and a tail shorter than a vector
+    Z = np.concatenate([5.0 * rng.standard_normal((200, 3)),
                         [[1000.0, -1000.0, 0.0], [1e30, -1e30, -0.0]]]).astype(float_dtype)
 
     P = _core.output_head(Z, "logistic")
@@ -342,6 +344,17 @@ def test_logistic_head(float_dtype, rng):
                                   err_msg="logistic head at +-1000, +-1e30 and 0")
     np.testing.assert_allclose(P, logistic_ref(Z), rtol=rtol_for(float_dtype),
                                atol=np.finfo(float_dtype).tiny, err_msg="logistic head")
+
+
+def test_logistic_head_keeps_nan(float_dtype, isa):
+    Z = np.array([[np.nan, 0.0], [1.0, np.nan]], dtype=float_dtype)
+
+    P = _core.output_head(Z, "logistic")
+
+    assert np.isnan(P[0, 0]), P
+    assert np.isnan(P[1, 1]), P
+    np.testing.assert_allclose([P[0, 1], P[1, 0]], [0.5, logistic_ref(np.array(1.0))],
+                               rtol=rtol_for(float_dtype))
 
 
 def test_exp_head(float_dtype, rng):
