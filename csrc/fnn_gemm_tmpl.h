@@ -253,6 +253,20 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
     ptrdiff_t kc_max = k < KC ? k : KC;
     if (m <= GEMM_DIRECT_ROWS || k <= GEMM_DIRECT_DEPTH) {
         REAL *row = fnn_scratch(FNN_SCRATCH_ROW, (size_t)n * sizeof(REAL));
+        /* With a short inner dimension, a transposed B is copied to k rows
+         * of n first: the direct path then streams rows of B instead of
+         * taking one dot product of length k per element of C. */
+        REAL *Bt = transb && k <= GEMM_DIRECT_DEPTH
+                       ? fnn_scratch(FNN_SCRATCH_PACK_B, (size_t)(k * n) * sizeof(REAL))
+                       : NULL;
+        if (row && Bt) {
+            for (ptrdiff_t p = 0; p < k; p++)
+                for (ptrdiff_t j = 0; j < n; j++)
+                    Bt[p * n + j] = B[j * ldb + p];
+            KT_ROWS(kt)(transa, 0, m, n, k, alpha, A, lda, Bt, n, beta, row, C, ldc, bias, relu,
+                        gate, ldg);
+            return;
+        }
         if (row) {
             KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc, bias,
                         relu, gate, ldg);

@@ -146,6 +146,24 @@ def test_gemm_rows_same_bits_for_any_row_count(isa, float_dtype, rng, transa, tr
                           "m=%d on %s" % (m, isa))
 
 
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+@pytest.mark.parametrize("m", [1, 2, 3, 128])
+def test_gemm_short_k_transposed_b_same_bits(isa, float_dtype, rng, k, m):
+    # dA = dZ W^T of an output layer with k units: with k <= 4 a transposed
+    # B is copied to row-major first, so the bits equal those of B given
+    # row-major, and each sum adds the k products in order.
+    A = random_matrix(rng, (m, k), float_dtype)
+    B = random_matrix(rng, (k, 100), float_dtype)
+
+    transposed = _core.gemm(A, np.asfortranarray(B))
+    plain = _core.gemm(A, B)
+
+    np.testing.assert_array_equal(transposed, plain, err_msg="k=%d m=%d on %s" % (k, m, isa))
+    ref = _core.gemm(A, B, reference=True)
+    assert_gemm_close(transposed, ref.astype(np.float64), np.abs(ref).max() + 1, float_dtype, k,
+                      "k=%d m=%d on %s" % (k, m, isa))
+
+
 @pytest.mark.parametrize("m", [97, 145, 193, 300])
 def test_gemm_rows_beyond_mc(isa, float_dtype, rng, m):
     # MC is 24 micro-tile rows: 96, 144 or 192 rows depending on the ISA, so
