@@ -295,9 +295,12 @@ static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m,
     } else if (out == FNN_OUT_LOGISTIC) {
         for (ptrdiff_t j = 0; j < m; j++) {
             REAL zj = z[j];
-            loss += (zj > 0 ? zj : 0) - zj * y[j] + LOG1P(EXP(-(zj < 0 ? -zj : zj)));
+            /* e = exp(-|z|) serves both terms: logistic(z) is 1 / (1 + e)
+             * for z >= 0 and e / (1 + e) below, as SFX(logistic) computes */
+            const REAL e = EXP(-(zj < 0 ? -zj : zj));
+            loss += (zj > 0 ? zj : 0) - zj * y[j] + LOG1P(e);
             if (dz)
-                dz[j] = SFX(logistic)(zj) - y[j];
+                dz[j] = (zj >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[j];
         }
     } else if (out == FNN_OUT_EXP) {
         for (ptrdiff_t j = 0; j < m; j++) {
