@@ -7,13 +7,16 @@
  * output, which keeps results independent of the thread count.
  */
 
+/* Returns logistic(z) from e = exp(-|z|), which lies in [0, 1]. */
+static inline REAL SFX(logistic_of_exp)(REAL z, REAL e)
+{
+    return z >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
 /* logistic(z) = 1 / (1 + exp(-z)), written so that exp never overflows. */
 static inline REAL SFX(logistic)(REAL z)
 {
-    if (z >= 0)
-        return 1 / (1 + EXP(-z));
-    REAL e = EXP(z);
-    return e / (1 + e);
+    return SFX(logistic_of_exp)(z, EXP(z < 0 ? z : -z));
 }
 
 static inline REAL SFX(activate)(REAL z, int act)
@@ -140,10 +143,9 @@ void SFX(fnn_gelu_backward)(REAL *dZ, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ld, co
     });
 }
 
-/* dst[j] := exp(src[j]) for j < n (dst may be src): the ISA's vector exp
- * for float, within a few ulp (fnn_vmath_tmpl.h), and libm's exp for
- * double. Only for arguments <= 0, where the vector exp cannot overflow:
- * above 88.7 it returns e^88.7 where libm returns infinity. */
+/* dst[j] := exp(src[j]) for j < n (dst may be src), by the ISA's vector exp
+ * for float (a few ulp) and libm's exp for double. Pass only arguments <= 0,
+ * because above 88.7 the vector exp returns e^88.7, not infinity. */
 typedef void (*SFX(exp_array_fn))(REAL *dst, const REAL *src, ptrdiff_t n);
 
 #ifdef OPS_VECTOR_ACT
@@ -181,8 +183,8 @@ static void SFX(shifted_exp)(REAL *E, const REAL *Z, ptrdiff_t n, ptrdiff_t m,
     exp_array(E, E, n * m);
 }
 
-/* Rows per block of the softmax and logistic heads: one vector call each. */
-#define SOFTMAX_ROWS 64
+/* Rows per block of the softmax and logistic heads, one vector call each. */
+#define HEAD_ROWS 64
 
 /* P := softmax of each row of Z, exp(z - max z) / sum exp(z - max z). */
 static void SFX(softmax_rows)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m,
@@ -201,28 +203,29 @@ static void SFX(softmax_rows)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m,
 
 void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
 {
-    /* a float32 softmax takes about 1.7 ns per element on one core, the
-     * time of 150 GEMM flops */
-    const int nt = fnn_threads_for((double)n * (double)m * 150.0);
+    /* A float32 softmax takes about 1.7 ns per element on one core, the
+     * time of 150 GEMM flops. The identity head is a copy. */
+    const double cost = out == FNN_OUT_IDENTITY ? 1.0 : 150.0;
+    const int nt = fnn_threads_for((double)n * (double)m * cost);
     fnn_note_parallel(nt);
     if (out == FNN_OUT_SOFTMAX) {
         const SFX(exp_array_fn) exp_array = SFX(exp_array)();
-        const ptrdiff_t blocks = (n + SOFTMAX_ROWS - 1) / SOFTMAX_ROWS;
+        const ptrdiff_t blocks = (n + HEAD_ROWS - 1) / HEAD_ROWS;
         FNN_PARALLEL_FOR(for (ptrdiff_t b = 0; b < blocks; b++) {
-            const ptrdiff_t i0 = b * SOFTMAX_ROWS;
-            const ptrdiff_t rows = n - i0 < SOFTMAX_ROWS ? n - i0 : SOFTMAX_ROWS;
+            const ptrdiff_t i0 = b * HEAD_ROWS;
+            const ptrdiff_t rows = n - i0 < HEAD_ROWS ? n - i0 : HEAD_ROWS;
             SFX(softmax_rows)(P + i0 * m, Z + i0 * m, rows, m, exp_array);
         });
         return;
     }
 #ifdef OPS_VECTOR_ACT
     if (out == FNN_OUT_LOGISTIC) {
-        /* the rows are contiguous: one vector call per block of them */
+        /* the rows are contiguous, so each block takes one vector call */
         const fnn_act_rows_f32 act_rows = fnn_kernels()->act_rows_f32;
-        const ptrdiff_t blocks = (n + SOFTMAX_ROWS - 1) / SOFTMAX_ROWS;
+        const ptrdiff_t blocks = (n + HEAD_ROWS - 1) / HEAD_ROWS;
         FNN_PARALLEL_FOR(for (ptrdiff_t b = 0; b < blocks; b++) {
-            const ptrdiff_t i0 = b * SOFTMAX_ROWS;
-            const ptrdiff_t len = (n - i0 < SOFTMAX_ROWS ? n - i0 : SOFTMAX_ROWS) * m;
+            const ptrdiff_t i0 = b * HEAD_ROWS;
+            const ptrdiff_t len = (n - i0 < HEAD_ROWS ? n - i0 : HEAD_ROWS) * m;
             if (P != Z)
                 memcpy(P + i0 * m, Z + i0 * m, (size_t)len * sizeof(REAL));
             act_rows(P + i0 * m, 1, len, len, NULL, FNN_ACT_LOGISTIC);
@@ -245,7 +248,7 @@ void SFX(fnn_output)(REAL *P, const REAL *Z, ptrdiff_t n, ptrdiff_t m, int out)
         }
     });
 }
-#undef SOFTMAX_ROWS
+#undef HEAD_ROWS
 
 /* Columns of exp(z - max z) per block when the gradient is not wanted. */
 #define LOSS_BLOCK 256
@@ -295,12 +298,11 @@ static double SFX(row_loss)(REAL *dz, const REAL *z, const REAL *y, ptrdiff_t m,
     } else if (out == FNN_OUT_LOGISTIC) {
         for (ptrdiff_t j = 0; j < m; j++) {
             REAL zj = z[j];
-            /* e = exp(-|z|) serves both terms: logistic(z) is 1 / (1 + e)
-             * for z >= 0 and e / (1 + e) below, as SFX(logistic) computes */
-            const REAL e = EXP(-(zj < 0 ? -zj : zj));
+            /* exp(-|z|) serves both the loss and logistic(z) */
+            const REAL e = EXP(zj < 0 ? zj : -zj);
             loss += (zj > 0 ? zj : 0) - zj * y[j] + LOG1P(e);
             if (dz)
-                dz[j] = (zj >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[j];
+                dz[j] = SFX(logistic_of_exp)(zj, e) - y[j];
         }
     } else if (out == FNN_OUT_EXP) {
         for (ptrdiff_t j = 0; j < m; j++) {
