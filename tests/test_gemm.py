@@ -146,6 +146,24 @@ def test_gemm_rows_same_bits_for_any_row_count(isa, float_dtype, rng, transa, tr
                           "m=%d on %s" % (m, isa))
 
 
+@pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
+def test_gemm_narrow_columns_same_bits(isa, float_dtype, rng, transa):
+    # A product of at most one vector of columns (16 floats on AVX-512)
+    # multiplies and stores only those lanes, and a transposed A is read
+    # through one pointer per whole tile. Each element is still summed in
+    # the same order as in a wide product, so the columns are equal, bit for
+    # bit. 37 rows give whole tiles and a short last one; k = 300 takes two
+    # blocks of the sum on AVX-512, so the second block adds to C.
+    k = 300
+    A = random_matrix(rng, (37, k), float_dtype)
+    B = random_matrix(rng, (k, 40), float_dtype)
+    op_a = np.asfortranarray(A) if transa else A
+    wide = _core.gemm(op_a, B)
+    for n in range(1, 18):
+        narrow = _core.gemm(op_a, np.ascontiguousarray(B[:, :n]))
+        np.testing.assert_array_equal(narrow, wide[:, :n], err_msg="n=%d on %s" % (n, isa))
+
+
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 @pytest.mark.parametrize("m", [1, 2, 3, 128])
 def test_gemm_short_k_transposed_b_same_bits(isa, float_dtype, rng, k, m):
