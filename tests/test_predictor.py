@@ -264,3 +264,58 @@ def test_panel_copy_size_limit():
     assert not predictor.panel_copy
     np.testing.assert_array_equal(predictor(X[:1]), big.predict_proba(X[:1]))
     np.testing.assert_array_equal(predictor(X), big.predict_proba(X))
+
+
+def aligned(a):
+    return a.ctypes.data % 64 == 0
+
+
+def test_buffers_start_on_a_cache_line(network):
+    # With AVX-512, a vector load from a buffer that is not 64-byte aligned
+    # spans two cache lines; NumPy aligns large arrays to 16 bytes only.
+    assert aligned(network.params)
+    assert aligned(network.grads)
+    assert all(aligned(s) for s in network._state)
+    predictor = network.predictor()
+    assert aligned(predictor.params)
+    assert aligned(pickle.loads(pickle.dumps(predictor)).params)
+
+
+def test_unpickled_network_is_aligned_and_trains_on(network):
+    X, y = rows(40), np.arange(40) % 4
+    clone = pickle.loads(pickle.dumps(network))
+    for name in ("params", "grads"):
+        value = getattr(clone, name)
+        assert aligned(value), name
+        assert value.flags.writeable, name
+        np.testing.assert_array_equal(value, getattr(network, name), err_msg=name)
+    for mine, theirs in zip(clone._state, network._state):
+        assert aligned(mine)
+        assert mine.flags.writeable
+        np.testing.assert_array_equal(mine, theirs)
+    network.fit(X, y, epochs=1, batch_size=8)
+    clone.fit(X, y, epochs=1, batch_size=8)
+    np.testing.assert_array_equal(clone.params, network.params)
+
+
+@pytest.mark.parametrize("n", [0, 1, 17, 1000])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_aligned_zeros(n, dtype):
+    a = fastnn._core.aligned_zeros(n, dtype)
+    assert a.shape == (n,)
+    assert a.dtype == np.dtype(dtype)
+    assert a.flags.c_contiguous
+    assert a.flags.writeable
+    assert not a.any()
+    copy = fastnn._core.aligned_copy(np.arange(n, dtype=dtype).reshape(-1, 1))
+    assert copy.shape == (n,)
+    # NumPy gives an empty slice no address of its own; nothing reads it
+    if n > 0:
+        assert aligned(a)
+        assert aligned(copy)
+    np.testing.assert_array_equal(copy, np.arange(n))
+
+
+def test_aligned_zeros_rejects_a_negative_count():
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        fastnn._core.aligned_zeros(-1, "float32")
