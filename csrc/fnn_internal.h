@@ -24,6 +24,7 @@ enum {
     FNN_SCRATCH_ROW,
     FNN_SCRATCH_PREDICT,
     FNN_SCRATCH_ROW_SQ,
+    FNN_SCRATCH_PARTIAL,
     FNN_SCRATCH_SLOTS
 };
 void *fnn_scratch(int slot, size_t bytes);

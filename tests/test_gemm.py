@@ -146,6 +146,40 @@ def test_gemm_rows_same_bits_for_any_row_count(isa, float_dtype, rng, transa, tr
                           "m=%d on %s" % (m, isa))
 
 
+@pytest.mark.parametrize("k", [400, 800, 1600, 3100], ids=lambda k: "k%d" % k)
+@pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
+def test_gemm_few_rows_long_sum_same_bits_for_any_thread_count(isa, float_dtype, rng, k,
+                                                               transa):
+    # One or two rows with a long inner dimension are summed in 2, 4, 8 or
+    # 16 parts (by k), each thread taking whole parts and then a range of
+    # columns to combine them: the same bits for 1, 2 and 3 threads. beta
+    # and a 200-wide C take the combining pass's alpha and beta.
+    import fastnn
+
+    n = 200
+    previous = fastnn.get_num_threads()
+    try:
+        for m in (1, 2):
+            A = random_matrix(rng, (m, k), float_dtype)
+            B = random_matrix(rng, (k, n), float_dtype)
+            C0 = random_matrix(rng, (m, n), float_dtype)
+            op_a = np.asfortranarray(A) if transa else A
+            expected, scale = expected_gemm(A, B)
+            results = []
+            for threads in (1, 2, 3):
+                fastnn.set_num_threads(threads)
+                C = C0.copy()
+                _core.gemm(op_a, B, C, alpha=0.5, beta=2.0)
+                results.append(C)
+            for C in results[1:]:
+                np.testing.assert_array_equal(C, results[0], err_msg="m=%d on %s" % (m, isa))
+            assert_gemm_close(results[0], 0.5 * expected + 2.0 * C0.astype(np.float64),
+                              scale + 2 * np.abs(C0).max(), float_dtype, k,
+                              "m=%d k=%d on %s" % (m, k, isa))
+    finally:
+        fastnn.set_num_threads(previous)
+
+
 @pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
 def test_gemm_narrow_columns_same_bits(isa, float_dtype, rng, transa):
     # A product of at most one vector of columns (16 floats on AVX-512)

@@ -253,6 +253,29 @@ def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, th
         fastnn.set_num_threads(previous)
 
 
+@pytest.mark.parametrize("width", [500, 1600, 3100])
+def test_long_inputs_same_bits_as_predict_proba(float_dtype, width):
+    # A first layer of 500, 1600 or 3100 inputs sums one or two rows in 2, 8
+    # or 16 parts; the Predictor's panels combine them as predict_proba
+    # does, at any thread count.
+    net = fastnn.MLP([width, 70, 3], dtype=np.dtype(float_dtype).name, random_state=0)
+    X = rows(2, width=width, seed=5).astype(float_dtype)
+    previous = fastnn.get_num_threads()
+    first = {}
+    try:
+        for threads in (1, 2, 3):
+            fastnn.set_num_threads(threads)
+            predictor = net.predictor()
+            for n in (1, 2):
+                expected = net.predict_proba(X[:n])
+                context = "%d row(s), %d threads" % (n, threads)
+                np.testing.assert_array_equal(predictor(X[:n]), expected, err_msg=context)
+                np.testing.assert_array_equal(expected, first.setdefault(n, expected),
+                                              err_msg=context)
+    finally:
+        fastnn.set_num_threads(previous)
+
+
 def test_panel_copy_size_limit():
     # 3000 x 1500 float32 weights take 18 MB: no second copy, same results
     small = fastnn.MLP([784, 256, 128, 10], random_state=0)
