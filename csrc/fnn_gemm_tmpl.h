@@ -81,25 +81,28 @@ typedef struct {
     const REAL *bias, *gate;
     int relu, direct_a;
     int split_rows; /* each thread takes a range of rows (see gemm_blocked) */
-    size_t bp_bytes;
+    int split_cols; /* each thread takes a range of column slivers */
+    size_t ap_bytes, bp_bytes;
     ptrdiff_t KC;   /* block of the inner dimension */
     const fnn_kernel_table *kt;
 } SFX(gemm_job);
 
 /* The five loops of BLIS, run by thread t of a team of `team`. With
  * split_rows, each thread takes its own range of rows of C and packs every
- * block of B, and its rows' blocks of A, into buffers of its own: the
- * threads never wait for each other. Packing B once between all threads
- * needed two barriers per block, and each thread then read the half of B
- * that the other had just written, from the other core's cache: on an
- * Intel Xeon with AVX-512, the weight gradient 256x128x128 at 2 threads
- * ran at 184 GFLOP/s that way and at 244 with private copies (alternating
- * runs in one process), and no split-rows shape of workload A got slower.
- * Otherwise (too few rows to share) the threads pack each block of B and
- * of A together and share the micro-tiles, with a barrier after each
- * step. Either way each tile of C is computed by one thread, with the same
- * sums. A team of one runs the same loops with no OpenMP call at all,
- * which matters for the small products that stay on one thread. */
+ * block of B, and its rows' blocks of A, into buffers of its own. With
+ * split_cols (too few rows to split, enough columns), each thread takes
+ * its own range of column slivers, packs those slivers of B and every
+ * block of A into buffers of its own. Either way no barrier runs inside
+ * the loops. Packing A and B once between all threads needed a
+ * barrier after each step, and each thread then read the half that the
+ * other had just written, from the other core's cache: on an Intel Xeon
+ * with AVX-512 at 2 threads, 128x256x128 ran at 141-180 GFLOP/s that way
+ * and at 252-271 with private copies (alternating runs of both builds).
+ * Only products of too few columns to split (a layer of 10 outputs)
+ * still share their packed blocks. Each tile of C is computed by one
+ * thread, with the same sums. A team of one runs the same loops with no
+ * OpenMP call at all, which matters for the small products that stay on
+ * one thread. */
 static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
 {
     const fnn_kernel_table *kt = g->kt;
@@ -137,8 +140,20 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
         if (private_b && t > 0)
             Bp = fnn_scratch(FNN_SCRATCH_PACK_B, g->bp_bytes);
     }
-    /* NOTE: a thread that finds no memory for its A or B buffer computes its rows
-     * with the reference loop after the blocked ones, rounded differently. */
+    const int split_cols = g->split_cols && team > 1;
+    if (split_cols) {
+        share = 1;
+        me = 0;
+        if (t > 0) {
+            if (!g->direct_a)
+                Ap = fnn_scratch(FNN_SCRATCH_PACK_A, g->ap_bytes);
+            Bp = fnn_scratch(FNN_SCRATCH_PACK_B, g->bp_bytes);
+        }
+    }
+    const int own_b = private_b || split_cols;
+    /* NOTE: a thread that finds no memory for its A or B buffer computes its
+     * rows (its columns with split_cols) with the reference loop after the
+     * blocked ones, rounded differently. */
     const int fallback = (Ap == NULL && !g->direct_a) || Bp == NULL;
     if (fallback)
         r1 = r0;
@@ -153,14 +168,15 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
             const int last_pc = pc + kc >= k;
             const int relu_pc = last_pc && g->relu;
 
+            /* the column slivers this thread packs (all of them with private_b) */
             const int bt = private_b ? 0 : t, bteam = private_b ? 1 : team;
-            for (ptrdiff_t jr = n_jr * bt / bteam; (!private_b || r1 > r0) && jr < n_jr * (bt + 1) / bteam;
-                 jr++) {
+            const ptrdiff_t jb0 = n_jr * bt / bteam, jb1 = n_jr * (bt + 1) / bteam;
+            for (ptrdiff_t jr = jb0; (!own_b || r1 > r0) && jr < jb1; jr++) {
                 const ptrdiff_t j0 = jc + jr * NR;
                 const int nr = (int)(n - j0 < NR ? n - j0 : NR);
                 pack_b(Bp + jr * NR * kc, transb, B, ldb, pc, kc, j0, nr);
             }
-            if (team > 1 && !private_b) {
+            if (team > 1 && !own_b) {
 #pragma omp barrier
             }
 
@@ -183,9 +199,10 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                 /* loops 2 and 1 (jr, ir) as one range of micro-tiles. Each
                  * tile of C belongs to one thread, so the sum over p runs
                  * in the same order for any thread count. */
-                const ptrdiff_t tiles = n_jr * n_ir;
+                const ptrdiff_t jlo = split_cols ? jb0 : 0, jhi = split_cols ? jb1 : n_jr;
+                const ptrdiff_t tiles = (jhi - jlo) * n_ir;
                 for (ptrdiff_t u = tiles * me / share; u < tiles * (me + 1) / share; u++) {
-                    const ptrdiff_t jr = u / n_ir, ir = u % n_ir;
+                    const ptrdiff_t jr = jlo + u / n_ir, ir = u % n_ir;
                     ptrdiff_t off;
                     int mr;
                     fnn_row_tile(mc, MR, MR2, ir, &off, &mr);
@@ -212,7 +229,20 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
             }
         }
     }
-    if (fallback) {
+    if (fallback && split_cols) {
+        /* one column block (see fnn_gemm_ep): this thread's slivers */
+        const ptrdiff_t n_jr = (n + NR - 1) / NR;
+        const ptrdiff_t j0 = n_jr * t / team * NR;
+        ptrdiff_t j1 = n_jr * (t + 1) / team * NR;
+        j1 = j1 < n ? j1 : n;
+        if (j1 > j0) {
+            SFX(fnn_gemm_ref)(transa, transb, m, j1 - j0, k, alpha, A, lda,
+                              transb ? B + j0 * ldb : B + j0, ldb, g->beta, C + j0, ldc);
+            if (bias || g->relu || gate)
+                SFX(epilogue)(m, j1 - j0, C + j0, ldc, bias ? bias + j0 : NULL, g->relu,
+                              gate ? gate + j0 : NULL, ldg);
+        }
+    } else if (fallback) {
         r1 = m * (t + 1) / team;
         REAL *Cr = C + r0 * ldc;
         const REAL *Ar = A + r0 * rsa;
@@ -292,11 +322,16 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
         return;
     }
     fnn_note_parallel(nt);
+    const int split_rows = m >= (ptrdiff_t)GEMM_SPLIT_ROWS * MR * nt;
+    /* too few rows to split: split the column slivers, at least two per
+     * thread, within one column block */
+    const int split_cols = !split_rows && n <= NC && n >= 2 * (ptrdiff_t)nt * NR;
     const SFX(gemm_job) job = {
         .transa = transa, .transb = transb, .m = m, .n = n, .k = k, .alpha = alpha,
         .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .ldg = ldg, .C = C,
         .Ap = Ap, .Bp = Bp, .bias = bias, .gate = gate, .relu = relu, .direct_a = direct_a,
-        .split_rows = m >= (ptrdiff_t)GEMM_SPLIT_ROWS * MR * nt, .KC = KC, .kt = kt,
+        .split_rows = split_rows, .split_cols = split_cols, .KC = KC, .kt = kt,
+        .ap_bytes = (size_t)(mc_max * kc_max) * sizeof(REAL),
         .bp_bytes = (size_t)(kc_max * nc_max) * sizeof(REAL)};
 #ifdef _OPENMP
     if (nt > 1) {

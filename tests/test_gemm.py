@@ -588,14 +588,17 @@ def test_backward_relu_epilogue_matches_separate_pass(isa, float_dtype, rows):
     np.testing.assert_array_equal(grads[c0:w1], _core.col_sum(dA0))
 
 
+@pytest.mark.parametrize("n", [70, 300])
 @pytest.mark.parametrize("m", [100, 200, 577])
-def test_gemm_same_bits_for_any_thread_count(isa, float_dtype, rng, m):
+def test_gemm_same_bits_for_any_thread_count(isa, float_dtype, rng, m, n):
     # From 16 row tiles per thread, threads take whole ranges of rows, each
-    # packing its own blocks of A; below that they share the tiles of each
-    # block. Either way the bits do not depend on the thread count.
+    # packing its own blocks of A and B. Below that, with at least two
+    # column slivers per thread, each takes a range of slivers; otherwise
+    # they share the tiles of each block. Either way the bits do not depend
+    # on the thread count.
     import fastnn
 
-    k, n = 300, 70
+    k = 300
     A = random_matrix(rng, (m, k), float_dtype)
     B = random_matrix(rng, (k, n), float_dtype)
     C0 = random_matrix(rng, (m, n), float_dtype)
