@@ -34,10 +34,10 @@ void *fnn_scratch(int slot, size_t bytes);
 void fnn_note_parallel(int nthreads);
 
 /* Below this many floating-point operations a kernel stays on one thread:
- * starting a team costs a few microseconds.
- * NOTE: two threads need twice this. A 30-100-1 network's fit at batch 200,
- * whose largest products are 1.2 MFLOP, ran 4-15% slower on two threads
- * than on one on the development machine. */
+ * starting a team costs a few microseconds. Two threads need twice this.
+ * A blocked GEMM counts half its flops (GEMM_THREAD_WEIGHT): a 30-100-1
+ * network's fit at batch 200, whose largest products are 1.2 MFLOP, ran
+ * slower on two threads than on one, on an AMD EPYC and on an Intel Xeon. */
 #ifndef FNN_PARALLEL_MIN_FLOPS
 #define FNN_PARALLEL_MIN_FLOPS 500000.0
 #endif

@@ -243,15 +243,16 @@ def test_omp_env_threads_at_import():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_training_thread_invariance(dtype):
-    # 256 x 30 x 64 GEMMs (about 1M flops) exceed the 200k-flop threshold
-    # above which kernels split work across threads.
+    # Batches of 512 rows make 512 x 30 x 128 products (3.9 MFLOP) and
+    # larger, which the GEMM splits over up to three threads (one per 1
+    # MFLOP of half its flops).
     X, y = _training_data()
     X_test = np.random.default_rng(1).normal(size=(5000, 30))
     params, predictions = {}, {}
     for n_threads in (1, 2, 3):
         fastnn.set_num_threads(n_threads)
-        net = fastnn.MLP([30, 64, 32, 3], random_state=0, dtype=dtype)
-        net.fit(X, y, epochs=3, batch_size=256)
+        net = fastnn.MLP([30, 128, 64, 3], random_state=0, dtype=dtype)
+        net.fit(X, y, epochs=3, batch_size=512)
         params[n_threads] = net.params.copy()
         predictions[n_threads] = net.predict_proba(X_test)
 
