@@ -599,16 +599,10 @@ class _BaseMLP(ParamsMixin):
 
     def __setstate__(self, state):
         # A model unpickled from a read-only memory map (joblib.load with
-        # mmap_mode="r") gets read-only buffers; training and prediction
-        # write to them or require them writable, so copy them.
+        # mmap_mode="r") gets read-only buffers. The MLP copies its own in
+        # MLP.__setstate__, and the best weights of early stopping are copied
+        # here, so that the restored model holds no read-only buffer.
         self.__dict__.update(state)
-        mlp = state.get("_mlp")
-        if mlp is not None:
-            for name in ("params", "grads"):
-                if not getattr(mlp, name).flags.writeable:
-                    setattr(mlp, name, getattr(mlp, name).copy())
-            if mlp._state is not None:
-                mlp._state = tuple(s if s.flags.writeable else s.copy() for s in mlp._state)
         best = state.get("_best_params")
         if best is not None and not best.flags.writeable:
             self._best_params = best.copy()

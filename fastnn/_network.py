@@ -111,7 +111,7 @@ class MLP:
         seed = int(self._rng.integers(2**63)) if rates is not None else 0
         self.network = _core.Network(sizes, activations, output, np.dtype(dtype), rates, seed)
         self.dtype = np.dtype(dtype)
-        # 64-byte aligned, as the kernels read them fastest (see aligned_zeros)
+        # 64-byte aligned, because the kernels read them fastest so (see aligned_zeros)
         self.params = _core.aligned_zeros(self.network.n_params, self.dtype)
         self.grads = _core.aligned_zeros(self.network.n_params, self.dtype)
         self.optimizer = None
@@ -121,14 +121,12 @@ class MLP:
 
     def __setstate__(self, state):
         # Unpickled arrays start wherever NumPy put them, and read-only ones
-        # (joblib.load with mmap_mode="r") cannot be trained: copy the
-        # buffers the kernels read into aligned, writable ones.
+        # (joblib.load with mmap_mode="r") cannot be trained. So the buffers
+        # that the kernels read are copied into aligned, writable ones.
         self.__dict__.update(state)
-        for name in ("params", "grads"):
-            value = self.__dict__.get(name)
-            if value is not None:
-                setattr(self, name, _core.aligned_copy(value))
-        if self.__dict__.get("_state") is not None:
+        self.params = _core.aligned_copy(self.params)
+        self.grads = _core.aligned_copy(self.grads)
+        if self._state is not None:
             self._state = tuple(_core.aligned_copy(s) for s in self._state)
 
     # ---- structure ---------------------------------------------------------
