@@ -54,9 +54,9 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
 /* A blocked product counts for half its flops in the thread policy, so a
  * second thread needs 2 MFLOP, not 1. Each thread writes its part of C,
  * which the next layer then reads on both cores. On an Intel Xeon with
- * AVX-512 a breast cancer fit (30-100-1, batch 200, whose largest products
- * are 1.2 MFLOP) took 11.6-13.0 ms on two threads and 9.7 ms on one; with
- * the half weight, 9.6-9.8 ms on two. Workload A at batch 32, where the
+ * AVX-512, a breast cancer fit (30-100-1, batch 200, largest products 1.2
+ * MFLOP) took 9.7 ms on one thread and 11.6-13.0 ms on two. With the half
+ * weight it took 9.6-9.8 ms on two. Workload A at batch 32, where the
  * second layer's 2.1 MFLOP product keeps both threads, did not change. */
 #define GEMM_THREAD_WEIGHT 0.5
 
@@ -99,15 +99,15 @@ typedef struct {
  * split_rows, each thread takes its own range of rows of C and packs every
  * block of B, and its rows' blocks of A, into buffers of its own. With
  * split_cols (too few rows to split, enough columns), each thread takes
- * its own range of column slivers, packs those slivers of B and every
+ * its own range of column slivers, and packs those slivers of B and every
  * block of A into buffers of its own. Either way no barrier runs inside
- * the loops. Packing A and B once between all threads needed a
- * barrier after each step, and each thread then read the half that the
- * other had just written, from the other core's cache: on an Intel Xeon
- * with AVX-512 at 2 threads, 128x256x128 ran at 141-180 GFLOP/s that way
- * and at 252-271 with private copies (alternating runs of both builds).
- * Only products of too few columns to split (a layer of 10 outputs)
- * still share their packed blocks. Each tile of C is computed by one
+ * the loops. Packing A and B once for all threads needed a barrier after
+ * each step, and each thread then read the half that the other had just
+ * written from the other core's cache. On an Intel Xeon with AVX-512 at 2
+ * threads, 128x256x128 ran at 141-180 GFLOP/s that way and at 252-271 with
+ * private copies (alternating runs of both builds). Only products of too
+ * few columns to split (a layer of 10 outputs) still share their packed
+ * blocks. Each tile of C is computed by one
  * thread, with the same sums. A team of one runs the same loops with no
  * OpenMP call at all, which matters for the small products that stay on
  * one thread. */
@@ -176,7 +176,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
             const int last_pc = pc + kc >= k;
             const int relu_pc = last_pc && g->relu;
 
-            /* the column slivers this thread packs (all of them with private_b) */
+            /* the column slivers that this thread packs: all of them with private_b */
             const int bt = private_b ? 0 : t, bteam = private_b ? 1 : team;
             const ptrdiff_t jb0 = n_jr * bt / bteam, jb1 = n_jr * (bt + 1) / bteam;
             for (ptrdiff_t jr = jb0; (!own_b || r1 > r0) && jr < jb1; jr++) {
@@ -238,7 +238,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
         }
     }
     if (fallback && split_cols) {
-        /* one column block (see fnn_gemm_ep): this thread's slivers */
+        /* this thread's slivers of the single column block (see fnn_gemm_ep) */
         const ptrdiff_t n_jr = (n + NR - 1) / NR;
         const ptrdiff_t j0 = n_jr * t / team * NR;
         ptrdiff_t j1 = n_jr * (t + 1) / team * NR;

@@ -33,11 +33,12 @@ void *fnn_scratch(int slot, size_t bytes);
  * a later forked child run serially. */
 void fnn_note_parallel(int nthreads);
 
-/* Below this many floating-point operations a kernel stays on one thread:
- * starting a team costs a few microseconds. Two threads need twice this.
- * A blocked GEMM counts half its flops (GEMM_THREAD_WEIGHT): a 30-100-1
- * network's fit at batch 200, whose largest products are 1.2 MFLOP, ran
- * slower on two threads than on one, on an AMD EPYC and on an Intel Xeon. */
+/* Below this many floating-point operations a kernel stays on one thread,
+ * because starting a team costs a few microseconds. Two threads need twice
+ * this. A blocked GEMM counts half its flops (GEMM_THREAD_WEIGHT). At full
+ * weight, a 30-100-1 network's fit at batch 200, whose largest products
+ * are 1.2 MFLOP, ran slower on two threads than on one, on an AMD EPYC and
+ * on an Intel Xeon. */
 #ifndef FNN_PARALLEL_MIN_FLOPS
 #define FNN_PARALLEL_MIN_FLOPS 500000.0
 #endif

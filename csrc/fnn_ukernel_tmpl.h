@@ -27,8 +27,8 @@ typedef int64_t SFX(ivec) __attribute__((vector_size(UK_VLEN * sizeof(REAL))));
 #if defined(__AVX512F__) && UK_VLEN == (UK_REAL_IS_FLOAT ? 16 : 8)
 #include <immintrin.h>
 #define UK_PART_VECTORS 1
-/* The first w lanes (0 < w <= UK_VLEN) of a vector at p; the rest read as
- * 0, and nothing past them is touched. */
+/* Loads the first w lanes (0 < w <= UK_VLEN) of the vector at p and sets
+ * the others to 0. Nothing past the w lanes is read. */
 static inline SFX(vec) SFX(load_part)(const REAL *p, int w)
 {
 #if UK_REAL_IS_FLOAT
@@ -37,6 +37,7 @@ static inline SFX(vec) SFX(load_part)(const REAL *p, int w)
     return (SFX(vec))_mm512_maskz_loadu_pd((__mmask8)((1u << w) - 1), p);
 #endif
 }
+/* Stores the first w lanes of x at p, and nothing past them. */
 static inline void SFX(store_part)(REAL *p, SFX(vec) x, int w)
 {
 #if UK_REAL_IS_FLOAT
@@ -81,11 +82,28 @@ static inline REAL SFX(epilogue_value)(REAL z, const REAL *bias, int relu, const
     return z;
 }
 
+/* Returns c with the lanes below zero cleared: ReLU on a vector. NaN
+ * compares false, so it stays. */
+static inline SFX(vec) SFX(relu_vec)(SFX(vec) c)
+{
+    const SFX(ivec) negative = c < (SFX(vec)){0};
+    return (SFX(vec))((SFX(ivec))c & ~negative);
+}
+
+/* Returns c with the lanes cleared where g <= 0: the gate [A > 0] of
+ * ReLU's derivative on a vector. */
+static inline SFX(vec) SFX(gate_vec)(SFX(vec) c, SFX(vec) g)
+{
+    const SFX(ivec) open = g > (SFX(vec)){0};
+    return (SFX(vec))((SFX(ivec))c & open);
+}
+
 /* Stores C[i][j] := alpha acc[i][j] + beta C[i][j] for i < m, j < n, and
  * reads C only when beta != 0. The epilogue follows (see epilogue_value):
  * the bias and ReLU of the forward pass, or the gate [A > 0] of ReLU's
  * derivative in the backward pass. Full tiles are stored straight from the
- * registers, edge tiles element by element. */
+ * registers. Edge tiles take masked loads and stores on AVX-512, and go
+ * element by element elsewhere. */
 static inline __attribute__((always_inline)) void
 SFX(store_tile)(const int MRB, const int NVB, SFX(vec) acc[UK_MR][UK_NV], REAL alpha, REAL beta,
                 REAL *restrict C, ptrdiff_t ldc, int m, int n, const REAL *restrict bias,
@@ -109,16 +127,12 @@ SFX(store_tile)(const int MRB, const int NVB, SFX(vec) acc[UK_MR][UK_NV], REAL a
                 }
                 if (bias)
                     c += bv[v];
-                if (relu) {
-                    /* clear the lanes below zero; NaN compares false and stays */
-                    SFX(ivec) negative = c < (SFX(vec)){0};
-                    c = (SFX(vec))((SFX(ivec))c & ~negative);
-                }
+                if (relu)
+                    c = SFX(relu_vec)(c);
                 if (gate) {
                     SFX(vec) g;
                     memcpy(&g, gate + i * ldg + v * UK_VLEN, sizeof(g));
-                    SFX(ivec) open = g > (SFX(vec)){0};
-                    c = (SFX(vec))((SFX(ivec))c & open);
+                    c = SFX(gate_vec)(c, g);
                 }
                 memcpy(dst, &c, sizeof(c));
             }
@@ -126,8 +140,8 @@ SFX(store_tile)(const int MRB, const int NVB, SFX(vec) acc[UK_MR][UK_NV], REAL a
         return;
     }
 #ifdef UK_PART_VECTORS
-    /* an edge tile with masked loads and stores: the same operations on
-     * the lanes inside C as the full-tile path above */
+    /* An edge tile with masked loads and stores. The lanes inside C get the
+     * same operations as in the full-tile path above. */
     for (int i = 0; i < m; i++) {
         for (int v = 0; v < NVB && v * UK_VLEN < n; v++) {
             const int w = n - v * UK_VLEN < UK_VLEN ? n - v * UK_VLEN : UK_VLEN;
@@ -137,15 +151,10 @@ SFX(store_tile)(const int MRB, const int NVB, SFX(vec) acc[UK_MR][UK_NV], REAL a
                 c += SFX(load_part)(dst, w) * beta;
             if (bias)
                 c += SFX(load_part)(bias + v * UK_VLEN, w);
-            if (relu) {
-                SFX(ivec) negative = c < (SFX(vec)){0};
-                c = (SFX(vec))((SFX(ivec))c & ~negative);
-            }
-            if (gate) {
-                SFX(vec) g = SFX(load_part)(gate + i * ldg + v * UK_VLEN, w);
-                SFX(ivec) open = g > (SFX(vec)){0};
-                c = (SFX(vec))((SFX(ivec))c & open);
-            }
+            if (relu)
+                c = SFX(relu_vec)(c);
+            if (gate)
+                c = SFX(gate_vec)(c, SFX(load_part)(gate + i * ldg + v * UK_VLEN, w));
             SFX(store_part)(dst, c, w);
         }
     }
@@ -238,10 +247,10 @@ SFX(ukernel_sa_body)(const int MRB, const int NVB, ptrdiff_t kc, REAL alpha, con
         __builtin_prefetch(C + i * ldc, 1);
 
     if (rsa == 1 && m == MRB) {
-        /* op(A) = A^T, a whole tile: the MRB values of each step are
-         * contiguous, and one pointer steps over them (the strided form
+        /* op(A) = A^T and a whole tile: the MRB values of each step are
+         * contiguous, so one pointer steps over them. The row pointers
          * below ran the weight gradient of a 10-unit layer, 128 x 128 x 10,
-         * a third slower on AVX-512) */
+         * a third slower on AVX-512, and so did one loop with row offsets. */
         const REAL *ap = A;
         for (ptrdiff_t p = 0; p < kc; p++, ap += csa) {
             SFX(vec) b[UK_NV];
@@ -514,11 +523,8 @@ static void SFX(panel_row)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
                 memcpy(&bv, bias + j0 + v * UK_VLEN, sizeof(bv));
                 z += bv;
             }
-            if (relu) {
-                /* clear the lanes below zero; NaN compares false and stays */
-                SFX(ivec) negative = z < (SFX(vec)){0};
-                z = (SFX(vec))((SFX(ivec))z & ~negative);
-            }
+            if (relu)
+                z = SFX(relu_vec)(z);
             memcpy(c + j0 + v * UK_VLEN, &z, sizeof(z));
         }
     }
@@ -544,22 +550,22 @@ static void SFX(rows_cols)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, con
                         w - whole, bias, relu, gate);
 }
 
-/* The inner dimension of a one- or two-row product is summed in parts
- * (see rows_parts): UK_KPARTS(k) of them, k * c / parts <= p < k * (c + 1)
- * / parts for part c. The count depends on k alone, never on the threads:
- * a power of two, one part per 192 rows of B at most, at most
- * UK_KPARTS_MAX. A sum of fewer than 384 rows stays whole. Each part costs
- * a pass to combine and shorter register-resident sums: at 16 parts a
- * one-row prediction of workload A took 7.4 us instead of 5.9, at 4 parts
- * 6.4 us. */
+/* The number of parts in which a one- or two-row product sums its inner
+ * dimension (see rows_parts). Part c covers k * c / parts <= p < k * (c + 1)
+ * / parts. The count depends on k alone, never on the threads. It is a
+ * power of two of at most UK_KPARTS_MAX, with at least 192 rows of B per
+ * part, so a sum of fewer than 384 rows stays whole. Each part costs a
+ * combining pass and shorter sums in registers. On an Intel Xeon at 2
+ * threads, a one-row prediction of workload A took 5.9 us whole, 6.4 us
+ * in 4 parts and 7.4 us in 16. */
 #define UK_KPARTS_MAX 16
 #define UK_KPARTS(k)                                                            \
     ((k) < 384 ? 1 : (k) < 768 ? 2 : (k) < 1536 ? 4 : (k) < 3072 ? 8 : UK_KPARTS_MAX)
 
-/* C[i, j] := alpha s + beta C[i, j], then the epilogue, for i < m and
- * j0 <= j < j1, where s = ((P_0 + P_1) + P_2) + ... over the parts' sums
- * P_c = part[(c * m + i) * n + j]: the same adds in the same order for any
- * thread count. */
+/* Sets C[i, j] := alpha s + beta C[i, j], then the epilogue, for i < m and
+ * j0 <= j < j1. Here s = ((P_0 + P_1) + P_2) + ... over the parts' sums
+ * P_c = part[(c * m + i) * n + j], added in this order for any thread
+ * count. */
 static void SFX(combine_parts)(int parts, ptrdiff_t m, ptrdiff_t n, const REAL *restrict part,
                                REAL alpha, REAL beta, REAL *C, ptrdiff_t ldc, ptrdiff_t j0,
                                ptrdiff_t j1, const REAL *restrict bias, int relu,
@@ -569,7 +575,7 @@ static void SFX(combine_parts)(int parts, ptrdiff_t m, ptrdiff_t n, const REAL *
     REAL sum[BLOCK] __attribute__((aligned(FNN_ALIGN)));
     for (ptrdiff_t i = 0; i < m; i++) {
         REAL *restrict c = C + i * ldc;
-        /* part by part over a block of columns, so that the adds vectorise */
+        /* part by part over a block of columns, so that the adds are vectorized */
         for (ptrdiff_t b0 = j0; b0 < j1; b0 += BLOCK) {
             const ptrdiff_t w = j1 - b0 < BLOCK ? j1 - b0 : BLOCK;
             const REAL *restrict p0 = part + i * n + b0;
@@ -589,15 +595,15 @@ static void SFX(combine_parts)(int parts, ptrdiff_t m, ptrdiff_t n, const REAL *
     }
 }
 
-/* gemm_rows for a long inner dimension (UK_KPARTS(k) > 1) and B not
- * transposed. Thread t of `team` sums parts [parts t / team, parts (t + 1)
+/* Computes gemm_rows for a long inner dimension (UK_KPARTS(k) > 1) and B
+ * not transposed. Thread t of `team` sums parts [parts t / team, parts (t + 1)
  * / team) of the inner dimension for all n columns into `part` (parts x m
  * x n). After a barrier, each thread combines the parts over its own range
- * of columns. Each thread reads its own contiguous rows of B: the rows
- * whose weights and optimizer states the one-row update of the fused
- * training step (layer_update) gives the same thread. Summed by columns
- * instead, half of each weight matrix moved between the cores at every
- * step of online training. */
+ * of columns. Each thread reads contiguous rows of B, about the rows whose
+ * weights and optimizer states the fused one-row update (layer_update,
+ * split by rows) gives to the same thread. Summed by columns instead, half
+ * of each weight matrix moved between the cores at every step of online
+ * training. */
 static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
                             const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb,
                             REAL beta, REAL *part, REAL *C, ptrdiff_t ldc,
@@ -605,8 +611,9 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
                             ptrdiff_t ldg, int t, int team)
 {
     const int parts = UK_KPARTS(k);
-    /* whole blocks of columns in registers (panel_row), the rest as
-     * rows_cols does it, with sums kept in `tail` */
+    /* Whole blocks of columns keep their sums in registers (panel_row). The
+     * other columns go through rows_range, as in rows_cols, with their sums
+     * in `tail`. */
     const ptrdiff_t whole = n / UK_ROWS_BLOCK * UK_ROWS_BLOCK;
     REAL tail[UK_ROWS_BLOCK];
     for (int q = parts * t / team; q < parts * (t + 1) / team; q++) {
@@ -719,7 +726,7 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
         const ptrdiff_t w = n - j0 < FNN_PANEL_COLS ? n - j0 : FNN_PANEL_COLS;
         const REAL *panel = panels + j0 * k;
         if (parts > 1) {
-            /* the parts of the sum, combined as gemm_rows combines them */
+            /* the sum in the parts of gemm_rows, combined the same way */
             REAL part[UK_KPARTS_MAX * FNN_PANEL_MAX_ROWS * FNN_PANEL_COLS] __attribute__((aligned(FNN_ALIGN)));
             for (int q = 0; q < parts; q++) {
                 const ptrdiff_t k0 = k * q / parts, k1 = k * (q + 1) / parts;

@@ -185,7 +185,7 @@ def test_gemm_narrow_columns_same_bits(isa, float_dtype, rng, transa):
     # multiplies and stores only those lanes, and a transposed A is read
     # through one pointer per whole tile. Each element is still summed in
     # the same order as in a wide product, so the columns are equal, bit for
-    # bit. 37 rows give whole tiles and a short last one; k = 300 takes two
+    # bit. 37 rows give whole tiles and a short last one. k = 300 takes two
     # blocks of the sum on AVX-512, so the second block adds to C.
     k = 300
     A = random_matrix(rng, (37, k), float_dtype)
@@ -593,7 +593,7 @@ def test_backward_relu_epilogue_matches_separate_pass(isa, float_dtype, rows):
 def test_gemm_same_bits_for_any_thread_count(isa, float_dtype, rng, m, n):
     # From 16 row tiles per thread, threads take whole ranges of rows, each
     # packing its own blocks of A and B. Below that, with at least two
-    # column slivers per thread, each takes a range of slivers; otherwise
+    # column slivers per thread, each takes a range of slivers. Otherwise
     # they share the tiles of each block. Either way the bits do not depend
     # on the thread count.
     import fastnn

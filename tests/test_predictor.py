@@ -254,10 +254,10 @@ def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, th
 
 
 @pytest.mark.parametrize("width", [500, 1600, 3100])
-def test_long_inputs_same_bits_as_predict_proba(float_dtype, width):
+def test_long_inputs_match_predict_proba(float_dtype, width):
     # A first layer of 500, 1600 or 3100 inputs sums one or two rows in 2, 8
-    # or 16 parts; the Predictor's panels combine them as predict_proba
-    # does, at any thread count.
+    # or 16 parts. The Predictor's panels combine them as predict_proba does,
+    # so the bits match at any thread count.
     net = fastnn.MLP([width, 70, 3], dtype=np.dtype(float_dtype).name, random_state=0)
     X = rows(2, width=width, seed=5).astype(float_dtype)
     previous = fastnn.get_num_threads()
@@ -293,9 +293,9 @@ def aligned(a):
     return a.ctypes.data % 64 == 0
 
 
-def test_buffers_start_on_a_cache_line(network):
+def test_buffers_cache_line_aligned(network):
     # With AVX-512, a vector load from a buffer that is not 64-byte aligned
-    # spans two cache lines; NumPy aligns large arrays to 16 bytes only.
+    # spans two cache lines, and NumPy aligns large arrays to 16 bytes only.
     assert aligned(network.params)
     assert aligned(network.grads)
     assert all(aligned(s) for s in network._state)
@@ -304,7 +304,7 @@ def test_buffers_start_on_a_cache_line(network):
     assert aligned(pickle.loads(pickle.dumps(predictor)).params)
 
 
-def test_unpickled_network_is_aligned_and_trains_on(network):
+def test_unpickle_realigns_buffers(network):
     X, y = rows(40), np.arange(40) % 4
     clone = pickle.loads(pickle.dumps(network))
     for name in ("params", "grads"):
@@ -332,13 +332,13 @@ def test_aligned_zeros(n, dtype):
     assert not a.any()
     copy = fastnn._core.aligned_copy(np.arange(n, dtype=dtype).reshape(-1, 1))
     assert copy.shape == (n,)
-    # NumPy gives an empty slice no address of its own; nothing reads it
+    # An empty slice may keep its base's address, and nothing reads it.
     if n > 0:
         assert aligned(a)
         assert aligned(copy)
     np.testing.assert_array_equal(copy, np.arange(n))
 
 
-def test_aligned_zeros_rejects_a_negative_count():
+def test_aligned_zeros_negative_count():
     with pytest.raises(ValueError, match="n must be >= 0"):
         fastnn._core.aligned_zeros(-1, "float32")

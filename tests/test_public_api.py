@@ -46,8 +46,8 @@ def test_unbuilt_extension_message(tmp_path):
     shutil.copytree(os.path.dirname(fastnn.__file__), package,
                     ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
     # An editable install ('pip install -e .') puts a finder on sys.meta_path
-    # that resolves fastnn's extension from the source tree, so a copy
-    # without it still imports: the case cannot arise there.
+    # that loads fastnn's extension from the source tree. A copy without the
+    # extension then still imports, so the case cannot arise there.
     finders = [str(getattr(f, "__module__", "")) for f in sys.meta_path]
     if any(name.startswith("__editable___fastnn") for name in finders):
         pytest.skip("fastnn is an editable install, whose finder supplies the extension")

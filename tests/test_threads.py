@@ -244,8 +244,8 @@ def test_omp_env_threads_at_import():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_training_thread_invariance(dtype):
     # Batches of 512 rows make 512 x 30 x 128 products (3.9 MFLOP) and
-    # larger, which the GEMM splits over up to three threads (one per 1
-    # MFLOP of half its flops).
+    # larger. The GEMM gives a product one thread per 1 MFLOP, so these
+    # split over up to three threads.
     X, y = _training_data()
     X_test = np.random.default_rng(1).normal(size=(5000, 30))
     params, predictions = {}, {}
