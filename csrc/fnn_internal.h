@@ -29,6 +29,51 @@ enum {
 };
 void *fnn_scratch(int slot, size_t bytes);
 
+/*
+ * Subnormal numbers as zero, in the optimizer loops. An Adam moment that
+ * decays toward the float32 minimum makes subnormal products (beta1 m,
+ * step m) before it is stored as 0, and on x86 an instruction with a
+ * subnormal result takes a slow microcode path. With the moments of a
+ * 784-256-128-10 network after one epoch at batch size 1, the update of
+ * its 235,146 values took 162 us instead of 76 (Intel Xeon, AVX-512).
+ * fnn_flush_begin sets the x86 flush-to-zero and denormals-are-zero bits
+ * of this thread's MXCSR and returns the old value; fnn_flush_end puts it
+ * back. Only values below the smallest normal number change: the update
+ * stores such a moment as 0 anyway, and such a step moves a weight by less
+ * than lr * FLT_MIN / epsilon. On other architectures both are no-ops.
+ */
+#if defined(__x86_64__) || defined(_M_X64) || defined(__SSE2__)
+#include <xmmintrin.h>
+static inline unsigned fnn_flush_begin(void)
+{
+    const unsigned old = _mm_getcsr();
+    _mm_setcsr(old | 0x8040u); /* FTZ (bit 15), DAZ (bit 6) */
+    return old;
+}
+static inline void fnn_flush_end(unsigned old)
+{
+    _mm_setcsr(old);
+}
+#else
+static inline unsigned fnn_flush_begin(void)
+{
+    return 0;
+}
+static inline void fnn_flush_end(unsigned old)
+{
+    (void)old;
+}
+#endif
+
+/* Start of chunk t when count indices are split into nt contiguous chunks
+ * whose sizes differ by at most one, the first ones larger (the split of
+ * libgomp's schedule(static)). */
+static inline ptrdiff_t fnn_chunk_start(ptrdiff_t count, int nt, int t)
+{
+    const ptrdiff_t q = count / nt, r = count % nt;
+    return t * q + (t < r ? t : r);
+}
+
 /* Records that a parallel region with more than one thread ran, which makes
  * a later forked child run serially. */
 void fnn_note_parallel(int nthreads);

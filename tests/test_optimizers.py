@@ -15,6 +15,7 @@ import pickle
 import numpy as np
 import pytest
 
+import fastnn
 from fastnn import _core
 
 # 120000 elements are enough for the SGD and Adam kernels to use several threads.
@@ -108,9 +109,10 @@ ADAM_SETTINGS = {
 
 
 @pytest.mark.parametrize("settings", list(ADAM_SETTINGS))
-def test_adam_formula(float_dtype, rng, settings):
+def test_adam_formula(float_dtype, rng, settings, isa):
     config = ADAM_SETTINGS[settings]
-    params, grads, m, v = make_buffers(rng, float_dtype)
+    # 13 past a multiple of the vector width: the last vector is partial.
+    params, grads, m, v = make_buffers(rng, float_dtype, N_PARAMS + 13)
     reference = AdamReference(params, **config)
     opt = _core.Optimizer("adam", **config)
     rtol, atol = tolerances(float_dtype)
@@ -119,8 +121,7 @@ def test_adam_formula(float_dtype, rng, settings):
     moment_rtol = rtol if float_dtype == np.float64 else 1e-4
 
     for step in range(1, N_STEPS + 1):
-        g = rng.standard_normal(N_PARAMS)
-        grads[...] = g
+        grads[...] = rng.standard_normal(grads.size)
         opt.step(params, grads, m, v)
         reference.step(grads.astype(np.float64))
 
@@ -363,6 +364,68 @@ def test_fused_step_nonfinite_loss():
     # train_epoch restores the epoch's start; the failed row moved nothing
     np.testing.assert_array_equal(net.params, before)
     assert net.optimizer.t == 0
+
+
+def test_adam_element_bits_independent_of_position(float_dtype, rng, isa):
+    # An element's update must not depend on where it sits in the buffer or
+    # how long the buffer is: a partial last vector takes the same arithmetic.
+    n = 70
+    params = rng.standard_normal(n).astype(float_dtype)
+    grads = (rng.standard_normal(n) * 10.0 ** rng.integers(-20, 3, n)).astype(float_dtype)
+    m0 = (rng.standard_normal(n) * 1e-3).astype(float_dtype)
+    v0 = (rng.random(n) * 1e-4).astype(float_dtype)
+    v0[::7] = 0
+
+    def run(lo, hi):
+        p, g, m, v = (np.ascontiguousarray(a[lo:hi]) for a in (params, grads, m0, v0))
+        _core.Optimizer("adam", learning_rate=1e-3).step(p, g, m, v)
+        return p, m, v
+
+    whole = run(0, n)
+    for lo, hi in [(0, 1), (3, 20), (5, 37), (16, 33), (40, 70), (1, 69)]:
+        part = run(lo, hi)
+        for name, got, expected in zip("pmv", part, whole):
+            np.testing.assert_array_equal(got, expected[lo:hi],
+                                          err_msg="%s[%d:%d] on %s" % (name, lo, hi, isa))
+
+
+def test_adam_nonfinite_values(float_dtype, isa):
+    # inf and NaN in a gradient or a moment give what the formula gives:
+    # NaN where m / sqrt(v) is inf / inf or involves NaN; no lane is lost.
+    inf, nan = np.inf, np.nan
+    grads = np.array([inf, -inf, nan, 0, 0, 0, 1, 1e15], dtype=float_dtype)
+    m = np.array([0, 0, 0, inf, nan, 0, 0, 0], dtype=float_dtype)
+    v = np.array([0, 0, 0, 1, 1, inf, nan, 0], dtype=float_dtype)
+    params = np.ones(8, dtype=float_dtype)
+    reference = AdamReference(params, 1e-3)
+    reference.m[:] = m
+    reference.v[:] = v
+    with np.errstate(all="ignore"):
+        reference.step(grads.astype(np.float64))
+    _core.Optimizer("adam", learning_rate=1e-3).step(params, grads, m, v)
+    np.testing.assert_array_equal(np.isnan(params), np.isnan(reference.p), err_msg=isa)
+    finite = np.isfinite(reference.p)
+    np.testing.assert_allclose(params[finite], reference.p[finite], rtol=1e-6, err_msg=isa)
+
+
+def test_update_restores_floating_point_mode(rng):
+    # The update loops flush subnormals to zero (x86 MXCSR) while they run;
+    # the calling thread's mode must be as it was afterwards. Compare bits:
+    # with denormals-are-zero set, a subnormal compares equal to 0.
+    def half_tiny_bits():
+        tiny = np.array([np.finfo(np.float32).tiny], dtype=np.float32)
+        return int((tiny * np.float32(0.5)).view(np.uint32)[0])
+
+    expected = half_tiny_bits()
+    assert expected != 0, "subnormals were already flushed before the test"
+    params, grads, m, v = make_buffers(rng, np.float32, 5000)
+    grads[...] = 1.0
+    _core.Optimizer("adam").step(params, grads, m, v)
+    assert half_tiny_bits() == expected, "the flat update left subnormals flushed"
+    net = fastnn.MLP([6, 40, 3], activation="relu", dtype="float32", random_state=0)
+    X = rng.standard_normal((20, 6)).astype(np.float32)
+    net.train_epoch(X, net.encode_targets(np.arange(20) % 3), 1, shuffle=False)
+    assert half_tiny_bits() == expected, "the fused update left subnormals flushed"
 
 
 @pytest.mark.parametrize("kind, options", [
