@@ -25,6 +25,7 @@ enum {
     FNN_SCRATCH_PREDICT,
     FNN_SCRATCH_ROW_SQ,
     FNN_SCRATCH_PARTIAL,
+    FNN_SCRATCH_FUSED,
     FNN_SCRATCH_SLOTS
 };
 void *fnn_scratch(int slot, size_t bytes);
@@ -204,13 +205,33 @@ typedef void (*fnn_optimizer_step_f32_fn)(fnn_optimizer *opt, float *params, flo
                                           float *state2, const float *grads, ptrdiff_t n);
 typedef void (*fnn_optimizer_step_f64_fn)(fnn_optimizer *opt, double *params, double *state1,
                                           double *state2, const double *grads, ptrdiff_t n);
-/* The fused gradient-and-update of one layer's block from one row. */
-typedef void (*fnn_layer_update_f32_fn)(const fnn_update *u, float *W, float *S1, float *S2,
-                                        const float *a, const float *d, ptrdiff_t K,
-                                        ptrdiff_t M, float l2, double *row_sq);
-typedef void (*fnn_layer_update_f64_fn)(const fnn_update *u, double *W, double *S1, double *S2,
-                                        const double *a, const double *d, ptrdiff_t K,
-                                        ptrdiff_t M, double l2, double *row_sq);
+/*
+ * One block of the fused update from one row: the K x M matrix W (with its
+ * optimizer states S1, S2, NULL when unused) takes the gradient
+ * g[k][j] = a[k] d[j], plus l2 W[k][j] when l2 != 0. With l2 != 0, row_sq
+ * receives the K sums of W[k][.]^2 before the update. A bias is the block
+ * K = 1, a = {1}.
+ */
+typedef struct {
+    float *W, *S1, *S2;
+    const float *a, *d;
+    ptrdiff_t K, M;
+    float l2;
+    double *row_sq;
+} fnn_update_block_f32;
+typedef struct {
+    double *W, *S1, *S2;
+    const double *a, *d;
+    ptrdiff_t K, M;
+    double l2;
+    double *row_sq;
+} fnn_update_block_f64;
+/* The fused gradient-and-update of several blocks in one parallel region;
+ * see update_blocks in fnn_optim_tmpl.h. */
+typedef void (*fnn_update_blocks_f32_fn)(const fnn_update *u, const fnn_update_block_f32 *b,
+                                         int nb);
+typedef void (*fnn_update_blocks_f64_fn)(const fnn_update *u, const fnn_update_block_f64 *b,
+                                         int nb);
 
 /* Kernels and blocksizes of one ISA. */
 typedef struct {
@@ -227,8 +248,8 @@ typedef struct {
     fnn_act_rows_f32 act_rows_f32;
     fnn_optimizer_step_f32_fn optimizer_step_f32;
     fnn_optimizer_step_f64_fn optimizer_step_f64;
-    fnn_layer_update_f32_fn layer_update_f32;
-    fnn_layer_update_f64_fn layer_update_f64;
+    fnn_update_blocks_f32_fn update_blocks_f32;
+    fnn_update_blocks_f64_fn update_blocks_f64;
     fnn_ukernel_sa_f32 gemm_sa_f32;
     fnn_ukernel_sa_f64 gemm_sa_f64;
     fnn_ukernel_ep_f32 gemm_ep_f32;
@@ -276,7 +297,7 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
         .act_rows_f32 = act_rows_f32,                                                 \
         .optimizer_step_f32 = optimizer_step_f32,                                     \
         .optimizer_step_f64 = optimizer_step_f64,                                     \
-        .layer_update_f32 = layer_update_f32, .layer_update_f64 = layer_update_f64,    \
+        .update_blocks_f32 = update_blocks_f32, .update_blocks_f64 = update_blocks_f64, \
         .gemm_sa_f32 = ukernel_sa_f32, .gemm_sa_f64 = ukernel_sa_f64,                  \
         .gemm_ep_f32 = ukernel_ep_f32, .gemm_ep_f64 = ukernel_ep_f64,                  \
         .mr2_f32 = (MR2), .mr2_f64 = (MR2),                                           \

@@ -30,25 +30,29 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 
 #define REAL float
 #define SFX(name) name##_f32
-#define LAYER_UPDATE (fnn_kernels()->layer_update_f32)
+#define UPDATE_BLOCKS (fnn_kernels()->update_blocks_f32)
+#define UPDATE_BLOCK fnn_update_block_f32
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f32)
 #define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f32)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
-#undef LAYER_UPDATE
+#undef UPDATE_BLOCKS
+#undef UPDATE_BLOCK
 #undef OPTIMIZER_STEP
 #undef ROWS_PANELS
 
 #define REAL double
 #define SFX(name) name##_f64
-#define LAYER_UPDATE (fnn_kernels()->layer_update_f64)
+#define UPDATE_BLOCKS (fnn_kernels()->update_blocks_f64)
+#define UPDATE_BLOCK fnn_update_block_f64
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f64)
 #define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f64)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
-#undef LAYER_UPDATE
+#undef UPDATE_BLOCKS
+#undef UPDATE_BLOCK
 #undef OPTIMIZER_STEP
 #undef ROWS_PANELS
 

@@ -109,11 +109,13 @@ static double SFX(add_l2)(REAL *restrict dW, const REAL *restrict W, ptrdiff_t s
 
 /*
  * Backward pass after net_forward. Without `fuse`, writes the gradient into
- * grads. With `fuse` (one row, n == 1), applies the optimizer step to each
- * layer's weights and bias as soon as nothing else needs them, computing
- * each gradient element where it is used (layer_update) instead of writing
- * the gradient out and reading it back; grads is then not touched. Either
- * way returns the loss, with the L2 term of the weights before the update.
+ * grads. With `fuse` (one row, n == 1), applies the optimizer step instead:
+ * the deltas of all layers are computed first, from the weights before the
+ * update, and then one update_blocks call updates every layer's weights
+ * and bias, forming each gradient element where it is used instead of
+ * writing the gradient out and reading it back; grads is then not touched.
+ * Either way returns the loss, with the L2 term of the weights before the
+ * update.
  */
 static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *params,
                                 REAL *grads, const REAL *X, ptrdiff_t ldx, const REAL *Y,
@@ -122,14 +124,45 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
 {
     const int L = net->n_layers;
     REAL *delta[2] = {(REAL *)ws->delta, (REAL *)ws->delta + ws->rows * net->max_width};
+    UPDATE_BLOCK *blocks = NULL;
+    REAL *fused_delta = NULL, *fused_input = NULL;
+    double *row_sq = NULL;
+    if (fuse) {
+        /* blocks, the deltas of all layers, copies of the inputs that
+         * dropout_backward rescales, and a row sum per weight row */
+        ptrdiff_t widths = 0, rows = 0;
+        for (int l = 0; l < L; l++) {
+            widths += net->sizes[l + 1];
+            rows += net->sizes[l];
+        }
+        const size_t blocks_bytes = ((size_t)(2 * L) * sizeof(UPDATE_BLOCK) + 63) & ~(size_t)63;
+        const size_t delta_bytes = ((size_t)widths * sizeof(REAL) + 63) & ~(size_t)63;
+        const size_t input_bytes = ((size_t)rows * sizeof(REAL) + 63) & ~(size_t)63;
+        char *mem = fnn_scratch(FNN_SCRATCH_FUSED, blocks_bytes + delta_bytes + input_bytes +
+                                                       (size_t)rows * sizeof(double));
+        if (!mem)
+            return NAN;
+        blocks = (UPDATE_BLOCK *)mem;
+        fused_delta = (REAL *)(mem + blocks_bytes);
+        fused_input = (REAL *)(mem + blocks_bytes + delta_bytes);
+        if (alpha != 0)
+            row_sq = (double *)(mem + blocks_bytes + delta_bytes + input_bytes);
+    }
+    /* offset of layer l's delta in fused_delta, and of its input rows in
+     * fused_input and row_sq */
+    ptrdiff_t delta_at = 0, sq_at = 0;
+    for (int l = 0; l < L - 1; l++) {
+        delta_at += net->sizes[l + 1];
+        sq_at += net->sizes[l];
+    }
+    REAL *dcur = fuse ? fused_delta + delta_at : delta[0];
 
-    /* loss: delta[0] = dLoss/dZ_L from the logits */
-    double loss = SFX(fnn_loss)(delta[0], SFX(layer_out)(net, ws, L - 1), Y, w, n,
-                                net->sizes[L], net->output);
+    /* loss: dcur = dLoss/dZ_L from the logits */
+    double loss = SFX(fnn_loss)(dcur, SFX(layer_out)(net, ws, L - 1), Y, w, n, net->sizes[L],
+                                net->output);
     /* a fused step must not move the weights after a non-finite loss */
     if (fuse && !isfinite(loss))
         return loss;
-    int cur = 0;
     double sum_sq = 0;
 
     /* the L2 term is scaled by the total sample weight (n without weights) */
@@ -139,12 +172,19 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
         for (ptrdiff_t i = 0; i < n; i++)
             weight_sum += w[i];
     }
+    const REAL bias_input = 1; /* db = 1 * dZ, the rank-1 form of the bias */
+    int nb = 0;
 
     for (int l = L - 1; l >= 0; l--) {
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         const REAL *A_in = l == 0 ? X : SFX(layer_out)(net, ws, l - 1);
         const ptrdiff_t ld_in = l == 0 ? ldx : K;
         REAL *W = params + net->w_offset[l];
+        /* where dA_in goes: the other ping-pong buffer, or layer l-1's own */
+        REAL *dnext = NULL;
+        if (l > 0)
+            dnext = fuse ? fused_delta + delta_at - net->sizes[l] : (dcur == delta[0] ? delta[1]
+                                                                                       : delta[0]);
         /* ReLU's derivative [A_in > 0] as the epilogue of the dA_in GEMM,
          * unless dropout must rescale dA_in first */
         const int relu_gate = l > 0 && net->activation[l - 1] == FNN_ACT_RELU &&
@@ -152,53 +192,61 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
         const REAL *gate = relu_gate ? A_in : NULL;
 
         if (fuse) {
-            /* dA_in = dZ W^T with the weights before the update, then the
-             * update from g = A_in^T dZ (+ L2 term) and db = dZ */
+            /* dA_in = dZ W^T with the weights before the update; the update
+             * from g = A_in^T dZ (+ L2 term) and db = dZ runs after the loop */
             if (l > 0)
-                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K,
-                                 NULL, 0, gate, K);
+                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, dcur, M, W, M, 0, dnext, K, NULL, 0, gate, K);
             const REAL l2 = alpha != 0 && weight_sum > 0 ? (REAL)(alpha / weight_sum) : 0;
-            double *row_sq = NULL;
-            if (alpha != 0) {
-                row_sq = fnn_scratch(FNN_SCRATCH_ROW_SQ, (size_t)K * sizeof(double));
-                if (!row_sq)
-                    return NAN;
-            }
-            LAYER_UPDATE(fuse, W, state1 ? state1 + net->w_offset[l] : NULL,
-                         state2 ? state2 + net->w_offset[l] : NULL, A_in, delta[cur], K, M, l2,
-                         row_sq);
-            for (ptrdiff_t k = 0; row_sq && k < K; k++)
-                sum_sq += row_sq[k];
-            const REAL bias_input = 1; /* db = 1 * dZ, the rank-1 form of the bias */
             const ptrdiff_t bo = net->b_offset[l];
-            LAYER_UPDATE(fuse, params + bo, state1 ? state1 + bo : NULL,
-                         state2 ? state2 + bo : NULL, &bias_input, delta[cur], 1, M, 0, NULL);
+            const REAL *a = A_in;
+            if (l > 0 && SFX(has_dropout)(net, l - 1)) {
+                /* dropout_backward below scales A_in back; keep the input as used */
+                memcpy(fused_input + sq_at, A_in, (size_t)K * sizeof(REAL));
+                a = fused_input + sq_at;
+            }
+            blocks[nb++] = (UPDATE_BLOCK){
+                W, state1 ? state1 + net->w_offset[l] : NULL,
+                state2 ? state2 + net->w_offset[l] : NULL, a, dcur, K, M, l2,
+                row_sq ? row_sq + sq_at : NULL};
+            blocks[nb++] = (UPDATE_BLOCK){params + bo, state1 ? state1 + bo : NULL,
+                                          state2 ? state2 + bo : NULL, &bias_input, dcur, 1, M,
+                                          0, NULL};
         } else {
             /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
             REAL *dW = grads + net->w_offset[l];
-            SFX(fnn_gemm)(1, 0, K, M, n, 1, A_in, ld_in, delta[cur], M, 0, dW, M);
+            SFX(fnn_gemm)(1, 0, K, M, n, 1, A_in, ld_in, dcur, M, 0, dW, M);
             if (alpha != 0)
                 sum_sq += SFX(add_l2)(dW, W, K * M, alpha, weight_sum);
-            SFX(fnn_col_sum)(grads + net->b_offset[l], delta[cur], n, M, M);
+            SFX(fnn_col_sum)(grads + net->b_offset[l], dcur, n, M, M);
             /* dA_in = dZ W^T */
             if (l > 0)
-                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, delta[cur], M, W, M, 0, delta[1 - cur], K,
-                                 NULL, 0, gate, K);
+                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, dcur, M, W, M, 0, dnext, K, NULL, 0, gate, K);
         }
 
         /* dZ_in = dA_in * act'(Z_in), where the GEMM's store did not already */
         if (l > 0) {
             if (SFX(has_dropout)(net, l - 1))
-                SFX(dropout_backward)(delta[1 - cur], (REAL *)A_in, n, K, net->dropout[l - 1],
+                SFX(dropout_backward)(dnext, (REAL *)A_in, n, K, net->dropout[l - 1],
                                       dropout_key(net->dropout_seed, ws->dropout_step, l - 1));
             if (net->activation[l - 1] == FNN_ACT_GELU) {
                 const REAL *pre = (const REAL *)ws->pre + (A_in - (const REAL *)ws->acts);
-                SFX(fnn_gelu_backward)(delta[1 - cur], n, K, K, pre);
+                SFX(fnn_gelu_backward)(dnext, n, K, K, pre);
             } else if (!relu_gate) {
-                SFX(fnn_act_backward)(delta[1 - cur], n, K, K, A_in, net->activation[l - 1]);
+                SFX(fnn_act_backward)(dnext, n, K, K, A_in, net->activation[l - 1]);
             }
-            cur = 1 - cur;
+            dcur = dnext;
+            delta_at -= net->sizes[l];
+            sq_at -= net->sizes[l - 1];
         }
+    }
+
+    if (fuse) {
+        /* The last layers first: the calling thread takes them, and it is
+         * the thread that ran their forward and delta products. */
+        UPDATE_BLOCKS(fuse, blocks, nb);
+        for (int i = 0; row_sq && i < nb; i++)
+            for (ptrdiff_t k = 0; blocks[i].row_sq && k < blocks[i].K; k++)
+                sum_sq += blocks[i].row_sq[k];
     }
     return weight_sum > 0 ? loss + 0.5 * alpha * sum_sq / weight_sum : loss;
 }

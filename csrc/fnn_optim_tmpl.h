@@ -3,7 +3,7 @@
  * each fnn_ukernel_<isa>.c). Expects: REAL, SFX(name), SQRT.
  *
  * Every update goes through update_range, so the flat update after a full
- * backward pass and the update fused into the backward pass (layer_update)
+ * backward pass and the update fused into the backward pass (update_blocks)
  * do the same arithmetic on each element. Elements are independent, so the
  * loops split over threads without changing any result.
  *
@@ -20,7 +20,7 @@
 #include <float.h>
 
 /* Elements per block of the flat update, and the longest gradient row that
- * layer_update keeps on the stack. */
+ * update_rows keeps on the stack. */
 #define OPT_BLOCK 2048
 
 #if defined(__AVX512F__) && UK_REAL_IS_FLOAT && !defined(FNN_ADAM_VECTOR_F32)
@@ -71,7 +71,7 @@ static void adam_range_avx512(const fnn_update *u, float *restrict p, float *res
 #endif
 
 /* Updates n elements from the gradient scale * g. The flat update passes
- * scale = 1; layer_update passes one input a[k] and the row of deltas, and
+ * scale = 1; update_rows passes one input a[k] and the row of deltas, and
  * the product rounds as it would when written to a gradient buffer. */
 static void SFX(update_range)(const fnn_update *u, REAL *restrict p, REAL *restrict s1,
                               REAL *restrict s2, REAL scale, const REAL *restrict g,
@@ -177,47 +177,71 @@ static void SFX(optimizer_step)(fnn_optimizer *opt, REAL *params, REAL *state1, 
     SFX(optimizer_apply)(&u, params, state1, state2, grads, n);
 }
 
-/*
- * Gradient and update of a K x M weight block from one row, in one pass:
- *   g[k][j] = a[k] d[j], plus l2 W[k][j] when l2 != 0,
- * then update_range on W[k][.], without writing the gradient to memory.
- * With l2 != 0, row_sq[k] receives sum_j W[k][j]^2 before the update (in
- * double, j in order), for the penalty term of the loss. For a bias, pass
- * K = 1 and a = {1}.
- */
-static void SFX(layer_update)(const fnn_update *u, REAL *W, REAL *S1, REAL *S2,
-                              const REAL *a, const REAL *d, ptrdiff_t K, ptrdiff_t M, REAL l2,
-                              double *row_sq)
+/* Rows [k0, k1) of block b: the gradient of each row is formed where the
+ * update reads it (a[k] d as the scale and the row of update_range), or in
+ * the buffer g when the L2 term joins it; never written to memory. */
+static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b, ptrdiff_t k0,
+                             ptrdiff_t k1, REAL *g)
 {
-    const int nt = fnn_threads_for((double)K * (double)M * (SFX(update_cost)(u) + 2.0));
+    const ptrdiff_t M = b->M;
+    for (ptrdiff_t k = k0; k < k1; k++) {
+        const REAL ak = b->a[k];
+        double sq = 0;
+        for (ptrdiff_t j0 = 0; j0 < M; j0 += OPT_BLOCK) {
+            const ptrdiff_t len = M - j0 < OPT_BLOCK ? M - j0 : OPT_BLOCK;
+            const ptrdiff_t off = k * M + j0;
+            REAL *s1 = b->S1 ? b->S1 + off : NULL, *s2 = b->S2 ? b->S2 + off : NULL;
+            if (b->l2 == 0) {
+                SFX(update_range)(u, b->W + off, s1, s2, ak, b->d + j0, len);
+                continue;
+            }
+            const REAL *restrict w = b->W + off;
+            for (ptrdiff_t j = 0; j < len; j++)
+                g[j] = ak * b->d[j0 + j];
+            for (ptrdiff_t j = 0; j < len; j++) {
+                sq += (double)w[j] * (double)w[j];
+                g[j] += b->l2 * w[j];
+            }
+            SFX(update_range)(u, b->W + off, s1, s2, 1, g, len);
+        }
+        if (b->row_sq)
+            b->row_sq[k] = sq;
+    }
+}
+
+/*
+ * The fused update of nb blocks (fnn_update_block_f32/_f64 in
+ * fnn_internal.h) in one parallel region. The rows of all blocks, in the
+ * order given, form one sequence that is cut into one contiguous range per
+ * thread with about equal numbers of elements: a thread takes the rows that
+ * start in its range. Each element's update depends on its own values
+ * only, so any split gives the same bits. One region instead of one per
+ * layer saves a team start per layer. The split also decides where the
+ * data lives: the first blocks go to the calling thread, which runs the
+ * serial products of the small layers, so callers put those first.
+ */
+static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb)
+{
+    ptrdiff_t total = 0;
+    for (int i = 0; i < nb; i++)
+        total += b[i].K * b[i].M;
+    const int nt = fnn_threads_for((double)total * (SFX(update_cost)(u) + 2.0));
     fnn_note_parallel(nt);
     FNN_PARALLEL_FOR(for (int t = 0; t < nt; t++) {
         REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
         const unsigned fp = fnn_flush_begin();
-        const ptrdiff_t k1 = fnn_chunk_start(K, nt, t + 1);
-        for (ptrdiff_t k = fnn_chunk_start(K, nt, t); k < k1; k++) {
-            const REAL ak = a[k];
-            double sq = 0;
-            for (ptrdiff_t j0 = 0; j0 < M; j0 += OPT_BLOCK) {
-                const ptrdiff_t len = M - j0 < OPT_BLOCK ? M - j0 : OPT_BLOCK;
-                const ptrdiff_t off = k * M + j0;
-                const REAL *restrict w = W + off;
-                if (l2 == 0) {
-                    SFX(update_range)(u, W + off, S1 ? S1 + off : NULL, S2 ? S2 + off : NULL,
-                                      ak, d + j0, len);
-                    continue;
-                }
-                for (ptrdiff_t j = 0; j < len; j++)
-                    g[j] = ak * d[j0 + j];
-                for (ptrdiff_t j = 0; j < len; j++) {
-                    sq += (double)w[j] * (double)w[j];
-                    g[j] += l2 * w[j];
-                }
-                SFX(update_range)(u, W + off, S1 ? S1 + off : NULL, S2 ? S2 + off : NULL, 1,
-                                  g, len);
+        const ptrdiff_t lo = fnn_chunk_start(total, nt, t), hi = fnn_chunk_start(total, nt, t + 1);
+        ptrdiff_t first = 0; /* index of the block's first element in the sequence */
+        for (int i = 0; i < nb && first < hi; i++) {
+            const ptrdiff_t M = b[i].M, size = b[i].K * M;
+            if (M > 0 && first + size > lo) {
+                /* rows whose first element first + k M lies in [lo, hi) */
+                const ptrdiff_t k0 = lo > first ? (lo - first + M - 1) / M : 0;
+                ptrdiff_t k1 = (hi - first + M - 1) / M;
+                k1 = k1 < b[i].K ? k1 : b[i].K;
+                SFX(update_rows)(u, &b[i], k0, k1, g);
             }
-            if (row_sq)
-                row_sq[k] = sq;
+            first += size;
         }
         fnn_flush_end(fp);
     });

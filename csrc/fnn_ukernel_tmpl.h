@@ -600,7 +600,7 @@ static void SFX(combine_parts)(int parts, ptrdiff_t m, ptrdiff_t n, const REAL *
  * / team) of the inner dimension for all n columns into `part` (parts x m
  * x n). After a barrier, each thread combines the parts over its own range
  * of columns. Each thread reads contiguous rows of B, about the rows whose
- * weights and optimizer states the fused one-row update (layer_update,
+ * weights and optimizer states the fused one-row update (update_blocks,
  * split by rows) gives to the same thread. Summed by columns instead, half
  * of each weight matrix moved between the cores at every step of online
  * training. */

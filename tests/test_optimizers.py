@@ -351,6 +351,29 @@ def test_fused_online_step_thread_invariance():
     np.testing.assert_array_equal(results[0], results[2])
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_fused_online_step_split_over_threads(threads):
+    # The fused update of all layers runs in one parallel region, with thread
+    # boundaries inside the weight blocks and between them; each element must
+    # still get the bits of the separate backward pass and flat update.
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(12, 50)).astype(np.float32)
+    y = rng.integers(0, 7, size=12)
+    try:
+        fastnn.set_num_threads(threads)
+        nets = [fastnn.MLP([50, 300, 201, 7], random_state=4) for _ in range(2)]
+        for net in nets:
+            net.configure_optimizer("adam", 0.01)
+        Y = nets[0].encode_targets(y)
+        nets[0].train_epoch(X, Y, 1, shuffle=False)
+        _separate_steps(nets[1], X, Y, None, 0.0)
+    finally:
+        fastnn.set_num_threads(None)
+    np.testing.assert_array_equal(nets[0].params, nets[1].params)
+    np.testing.assert_array_equal(nets[0]._state[0], nets[1]._state[0])
+    np.testing.assert_array_equal(nets[0]._state[1], nets[1]._state[1])
+
+
 def test_fused_step_nonfinite_loss():
     import fastnn
 
