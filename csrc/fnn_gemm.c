@@ -12,6 +12,8 @@
 #define KT_UKERNEL_T fnn_ukernel_f32
 #define KT_PACK_A(kt) ((kt)->pack_a_f32)
 #define KT_ROWS(kt) ((kt)->gemm_rows_f32)
+#define KT_TN(kt) ((kt)->gemm_tn_f32)
+#define KT_TN_COLS(kt) ((kt)->tn_cols_f32)
 #define KT_PACK_B(kt) ((kt)->pack_b_f32)
 #define KT_PACK_A_T fnn_pack_a_f32
 #define KT_PACK_B_T fnn_pack_b_f32
@@ -27,6 +29,8 @@
 #undef KT_UKERNEL_T
 #undef KT_PACK_A
 #undef KT_ROWS
+#undef KT_TN
+#undef KT_TN_COLS
 #undef KT_PACK_B
 #undef KT_PACK_A_T
 #undef KT_PACK_B_T
@@ -42,6 +46,8 @@
 #define KT_UKERNEL_T fnn_ukernel_f64
 #define KT_PACK_A(kt) ((kt)->pack_a_f64)
 #define KT_ROWS(kt) ((kt)->gemm_rows_f64)
+#define KT_TN(kt) ((kt)->gemm_tn_f64)
+#define KT_TN_COLS(kt) ((kt)->tn_cols_f64)
 #define KT_PACK_B(kt) ((kt)->pack_b_f64)
 #define KT_PACK_A_T fnn_pack_a_f64
 #define KT_PACK_B_T fnn_pack_b_f64

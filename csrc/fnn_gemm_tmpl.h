@@ -51,6 +51,8 @@ static void SFX(scale_c)(ptrdiff_t m, ptrdiff_t n, REAL beta, REAL *C, ptrdiff_t
 #define GEMM_SPLIT_ROWS 16
 #endif
 #define GEMM_DIRECT_DEPTH 4
+/* From this many rows, A^T B with few columns takes gemm_tn. */
+#define GEMM_TN_MIN_ROWS 16
 /* A blocked product counts for half its flops in the thread policy, so a
  * second thread needs 2 MFLOP, not 1. Each thread writes its part of C,
  * which the next layer then reads on both cores. On an Intel Xeon with
@@ -319,6 +321,31 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
             return;
         }
     }
+    if (transa && !transb && n <= KT_TN_COLS(kt) && m >= GEMM_TN_MIN_ROWS && !bias && !relu &&
+        !gate) {
+        /* a narrow weight gradient: gemm_tn, with rows split over threads in
+         * units of 64, a whole number of its row blocks on every ISA */
+        const ptrdiff_t units = (m + 63) / 64;
+        const int team = nt < units ? nt : (int)units;
+        fnn_note_parallel(team);
+        FNN_PARALLEL_FOR(for (int t = 0; t < team; t++) {
+            const ptrdiff_t r0 = fnn_chunk_start(units, team, t) * 64;
+            ptrdiff_t r1 = fnn_chunk_start(units, team, t + 1) * 64;
+            r1 = r1 < m ? r1 : m;
+            /* two vectors of rows, KC deep, for the last block of rows */
+            REAL *pad = fnn_scratch(FNN_SCRATCH_PACK_A, (size_t)(KC * 128 / sizeof(REAL)) *
+                                                            sizeof(REAL));
+            if (pad) {
+                KT_TN(kt)(r0, r1, n, k, KC, alpha, A, lda, B, ldb, beta, C, ldc, pad);
+            } else {
+                /* NOTE: no memory for the pad: the reference loop, rounded
+                 * differently */
+                SFX(fnn_gemm_ref)(1, 0, r1 - r0, n, k, alpha, A + r0, lda, B, ldb, beta,
+                                  C + r0 * ldc, ldc);
+            }
+        });
+        return;
+    }
     REAL *Ap = fnn_scratch(FNN_SCRATCH_PACK_A, (size_t)(mc_max * kc_max) * sizeof(REAL));
     REAL *Bp = fnn_scratch(FNN_SCRATCH_PACK_B, (size_t)(kc_max * nc_max) * sizeof(REAL));
     if (!Ap || !Bp) {
@@ -360,4 +387,5 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
 #undef GEMM_DIRECT_ROWS
 #undef GEMM_SPLIT_ROWS
 #undef GEMM_DIRECT_DEPTH
+#undef GEMM_TN_MIN_ROWS
 #undef GEMM_THREAD_WEIGHT

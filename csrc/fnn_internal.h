@@ -177,6 +177,18 @@ typedef void (*fnn_gemm_rows_panels_f64)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, 
                                          ptrdiff_t b1, double *row, double *C, ptrdiff_t ldc,
                                          const double *bias, int relu);
 
+/* Rows [r0, r1) of C := alpha A^T B + beta C for a narrow C (n at most the
+ * table's tn_cols), in blocks of KC steps of the sum; pad holds KC x 2
+ * vectors. See gemm_tn in fnn_ukernel_tmpl.h. */
+typedef void (*fnn_gemm_tn_f32)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t k,
+                                ptrdiff_t KC, float alpha, const float *A, ptrdiff_t lda,
+                                const float *B, ptrdiff_t ldb, float beta, float *C,
+                                ptrdiff_t ldc, float *pad);
+typedef void (*fnn_gemm_tn_f64)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t k,
+                                ptrdiff_t KC, double alpha, const double *A, ptrdiff_t lda,
+                                const double *B, ptrdiff_t ldb, double beta, double *C,
+                                ptrdiff_t ldc, double *pad);
+
 /* Z := act(Z + b) over n rows for the activations with a vectorised form
  * (logistic, tanh); see fnn_vmath_tmpl.h. */
 typedef void (*fnn_act_rows_f32)(float *Z, ptrdiff_t n, ptrdiff_t m, ptrdiff_t ldz,
@@ -258,6 +270,9 @@ typedef struct {
     fnn_gemm_rows_panels_f32 gemm_rows_panels_f32;
     fnn_gemm_rows_panels_f64 gemm_rows_panels_f64;
     fnn_exp_array_f32 exp_array_f32;
+    fnn_gemm_tn_f32 gemm_tn_f32;
+    fnn_gemm_tn_f64 gemm_tn_f64;
+    int tn_cols_f32, tn_cols_f64; /* widest C that gemm_tn takes */
 } fnn_kernel_table;
 
 /* Row tiles of a block of mc rows: full tiles of mr rows, except at the
@@ -304,6 +319,8 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
         .gemm_rows_panels_f32 = gemm_rows_panels_f32,                                 \
         .gemm_rows_panels_f64 = gemm_rows_panels_f64,                                 \
         .exp_array_f32 = exp_array_f32,                                               \
+        .gemm_tn_f32 = gemm_tn_f32, .gemm_tn_f64 = gemm_tn_f64,                        \
+        .tn_cols_f32 = tn_cols_f32, .tn_cols_f64 = tn_cols_f64,                        \
     }
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -183,7 +183,8 @@ def test_gemm_long_sum_any_thread_count(isa, float_dtype, rng, k, transa):
 def test_gemm_narrow_columns_same_bits(isa, float_dtype, rng, transa):
     # A product of at most one vector of columns (16 floats on AVX-512)
     # multiplies and stores only those lanes, and a transposed A is read
-    # through one pointer per whole tile. Each element is still summed in
+    # through one pointer per whole tile; A^T B with few columns takes the
+    # kernel that runs its vectors down the rows. Each element is still summed in
     # the same order as in a wide product, so the columns are equal, bit for
     # bit. 37 rows give whole tiles and a short last one. k = 300 takes two
     # blocks of the sum on AVX-512, so the second block adds to C.
@@ -192,9 +193,42 @@ def test_gemm_narrow_columns_same_bits(isa, float_dtype, rng, transa):
     B = random_matrix(rng, (k, 40), float_dtype)
     op_a = np.asfortranarray(A) if transa else A
     wide = _core.gemm(op_a, B)
+    C0 = random_matrix(rng, (37, 40), float_dtype)
+    wide_scaled = _core.gemm(op_a, B, C0.copy(), alpha=0.5, beta=-2.0)
     for n in range(1, 18):
         narrow = _core.gemm(op_a, np.ascontiguousarray(B[:, :n]))
         np.testing.assert_array_equal(narrow, wide[:, :n], err_msg="n=%d on %s" % (n, isa))
+        scaled = _core.gemm(op_a, np.ascontiguousarray(B[:, :n]), np.ascontiguousarray(C0[:, :n]),
+                            alpha=0.5, beta=-2.0)
+        np.testing.assert_array_equal(scaled, wide_scaled[:, :n],
+                                      err_msg="n=%d, alpha and beta, on %s" % (n, isa))
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_gemm_narrow_transposed_any_thread_count(isa, float_dtype, rng, n):
+    # A^T B with few columns splits its rows over threads in units of 64;
+    # 1000 rows leave a short last block. The bits are the same for 1, 2
+    # and 3 threads, and match the reference to rounding.
+    import fastnn
+
+    m, k = 1000, 300
+    A = random_matrix(rng, (m, k), float_dtype)
+    B = random_matrix(rng, (k, n), float_dtype)
+    C0 = random_matrix(rng, (m, n), float_dtype)
+    op_a = np.asfortranarray(A)
+    previous = fastnn.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            fastnn.set_num_threads(threads)
+            results.append(_core.gemm(op_a, B, C0.copy(), alpha=0.5, beta=2.0))
+    finally:
+        fastnn.set_num_threads(previous)
+    for C in results[1:]:
+        np.testing.assert_array_equal(C, results[0], err_msg="n=%d on %s" % (n, isa))
+    expected, scale = expected_gemm(A, B)
+    assert_gemm_close(results[0], 0.5 * expected + 2.0 * C0.astype(np.float64),
+                      scale + 2 * np.abs(C0).max(), float_dtype, k, "n=%d on %s" % (n, isa))
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
