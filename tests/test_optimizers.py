@@ -416,13 +416,16 @@ def test_adam_nonfinite_values(float_dtype, isa):
     # inf and NaN in a gradient or a moment give what the formula gives:
     # NaN where m / sqrt(v) is inf / inf or involves NaN; no lane is lost.
     inf, nan = np.inf, np.nan
-    grads = np.array([inf, -inf, nan, 0, 0, 0, 1, 1e15], dtype=float_dtype)
-    m = np.array([0, 0, 0, inf, nan, 0, 0, 0], dtype=float_dtype)
-    v = np.array([0, 0, 0, 1, 1, inf, nan, 0], dtype=float_dtype)
-    params = np.ones(8, dtype=float_dtype)
+    # The last two lanes hold a negative second moment, which no update
+    # produces: like any value below the smallest normal number it counts
+    # as 0, so the reference starts those lanes at 0.
+    grads = np.array([inf, -inf, nan, 0, 0, 0, 1, 1e15, 0, 0], dtype=float_dtype)
+    m = np.array([0, 0, 0, inf, nan, 0, 0, 0, 1, 1], dtype=float_dtype)
+    v = np.array([0, 0, 0, 1, 1, inf, nan, 0, -1, -inf], dtype=float_dtype)
+    params = np.ones(10, dtype=float_dtype)
     reference = AdamReference(params, 1e-3)
     reference.m[:] = m
-    reference.v[:] = v
+    reference.v[:] = np.where(v < 0, 0, v)
     with np.errstate(all="ignore"):
         reference.step(grads.astype(np.float64))
     _core.Optimizer("adam", learning_rate=1e-3).step(params, grads, m, v)
