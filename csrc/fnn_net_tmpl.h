@@ -241,8 +241,6 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
     }
 
     if (fuse) {
-        /* The last layers first: the calling thread takes them, and it is
-         * the thread that ran their forward and delta products. */
         UPDATE_BLOCKS(fuse, blocks, nb);
         for (int i = 0; row_sq && i < nb; i++)
             for (ptrdiff_t k = 0; blocks[i].row_sq && k < blocks[i].K; k++)

@@ -854,6 +854,38 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
     }
 }
 
+/* The part of B (k x n, not transposed) that thread t reads when gemm_rows
+ * computes one row: rows [*k0, *k1) and columns [*j0, *j1), both empty when
+ * t is outside the team. Returns the team size, 1 when gemm_rows runs on
+ * the calling thread alone. The fused one-row update (update_blocks) gives
+ * each thread the weights that it read in the forward pass, so this must
+ * follow the choices of gemm_rows and rows_parts above. */
+static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, int t, ptrdiff_t *k0, ptrdiff_t *k1,
+                           ptrdiff_t *j0, ptrdiff_t *j1)
+{
+    const int parts = UK_KPARTS(k);
+    const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
+    int team = fnn_threads_for(2.0 * (double)n * (double)k * (double)sizeof(REAL));
+    if (parts == 1 && blocks < 2)
+        team = 1;
+    *k0 = 0;
+    *k1 = k;
+    *j0 = 0;
+    *j1 = n;
+    if (t >= team) {
+        *k1 = 0;
+        *j1 = 0;
+    } else if (team > 1 && parts > 1) {
+        *k0 = k * (parts * t / team) / parts;
+        *k1 = k * (parts * (t + 1) / team) / parts;
+    } else if (team > 1) {
+        *j0 = blocks * t / team * UK_ROWS_BLOCK;
+        *j1 = blocks * (t + 1) / team * UK_ROWS_BLOCK;
+        *j1 = *j1 < n ? *j1 : n;
+    }
+    return team;
+}
+
 /* gemm_rows for B stored as column panels (fnn_net_pack_panels), serial,
  * over panels [b0, b1): C[m, n] := A B + bias, then ReLU when relu, in
  * those panels' columns. The caller splits the panels over threads. Each

@@ -353,25 +353,37 @@ def test_fused_online_step_thread_invariance():
 
 @pytest.mark.parametrize("threads", [2, 3])
 def test_fused_online_step_split_over_threads(threads):
-    # The fused update of all layers runs in one parallel region, with thread
-    # boundaries inside the weight blocks and between them; each element must
-    # still get the bits of the separate backward pass and flat update.
+    # The fused update gives each thread the weights it read in the forward
+    # pass: rows of the first layer (a sum in parts), blocks of columns of
+    # the second (a column split), and all of the small last layer. Each
+    # element must still get the bits of the separate backward pass and
+    # flat update, and with an L2 term the bits of one thread.
     rng = np.random.default_rng(8)
-    X = rng.normal(size=(12, 50)).astype(np.float32)
-    y = rng.integers(0, 7, size=12)
+    X = rng.normal(size=(6, 800)).astype(np.float32)
+    y = rng.integers(0, 7, size=6)
+
+    def make():
+        net = fastnn.MLP([800, 300, 1024, 7], random_state=4)
+        net.configure_optimizer("adam", 0.01)
+        return net
+
     try:
         fastnn.set_num_threads(threads)
-        nets = [fastnn.MLP([50, 300, 201, 7], random_state=4) for _ in range(2)]
-        for net in nets:
-            net.configure_optimizer("adam", 0.01)
-        Y = nets[0].encode_targets(y)
-        nets[0].train_epoch(X, Y, 1, shuffle=False)
-        _separate_steps(nets[1], X, Y, None, 0.0)
+        fused, separate, penalized = make(), make(), make()
+        Y = fused.encode_targets(y)
+        fused.train_epoch(X, Y, 1, shuffle=False)
+        _separate_steps(separate, X, Y, None, 0.0)
+        penalized_loss = penalized.train_epoch(X, Y, 1, alpha=0.01, shuffle=False)
+        fastnn.set_num_threads(1)
+        serial = make()
+        serial_loss = serial.train_epoch(X, Y, 1, alpha=0.01, shuffle=False)
     finally:
         fastnn.set_num_threads(None)
-    np.testing.assert_array_equal(nets[0].params, nets[1].params)
-    np.testing.assert_array_equal(nets[0]._state[0], nets[1]._state[0])
-    np.testing.assert_array_equal(nets[0]._state[1], nets[1]._state[1])
+    np.testing.assert_array_equal(fused.params, separate.params)
+    np.testing.assert_array_equal(fused._state[0], separate._state[0])
+    np.testing.assert_array_equal(fused._state[1], separate._state[1])
+    np.testing.assert_array_equal(penalized.params, serial.params)
+    assert penalized_loss == serial_loss
 
 
 def test_fused_step_nonfinite_loss():
