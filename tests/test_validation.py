@@ -563,3 +563,24 @@ def test_mlp_usable_after_divergence():
 def test_nonfinite_error_exported():
     assert fastnn.NonFiniteLossError is NonFiniteLossError
     assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_check_array_ready_input(dtype):
+    # A C-contiguous 2-D array of the target dtype comes back as is, still
+    # checked for NaN; other byte orders, subclasses and dtypes are converted.
+    from fastnn._validation import check_array
+
+    X = np.arange(12, dtype=dtype).reshape(3, 4)
+    assert check_array(X, dtype=np.dtype(dtype).name) is X
+    assert check_array(X) is X
+    other = np.float64 if dtype == np.float32 else np.float32
+    assert check_array(X, dtype=np.dtype(other).name).dtype == other
+    swapped = X.astype(np.dtype(dtype).newbyteorder())
+    converted = check_array(swapped, dtype=np.dtype(dtype).name)
+    assert converted.dtype == np.dtype(dtype) and converted.dtype.isnative
+    np.testing.assert_array_equal(converted, X)
+    bad = X.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X contains 1 NaN value\(s\) in column\(s\) 2"):
+        check_array(bad)
