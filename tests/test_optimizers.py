@@ -466,6 +466,30 @@ def test_update_restores_floating_point_mode(rng):
     assert half_tiny_bits() == expected, "the fused update left subnormals flushed"
 
 
+def test_update_restores_mode_on_worker_threads(rng):
+    # The worker threads of the update's team must also get their mode
+    # back: a product split over two threads afterwards keeps its
+    # subnormal results in every row, not only in the calling thread's.
+    previous = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(2)
+        net = fastnn.MLP([784, 256, 10], random_state=0)
+        X = rng.random((4, 784), dtype=np.float32)
+        net.train_epoch(X, net.encode_targets(np.arange(4) % 10), 1, shuffle=False)
+        params, grads, m, v = make_buffers(rng, np.float32, 300000)
+        grads[...] = 1.0
+        _core.Optimizer("adam").step(params, grads, m, v)
+        A = np.full((512, 300), 1e-20, dtype=np.float32)
+        B = np.full((300, 512), 1e-20, dtype=np.float32)
+        C = _core.gemm(A, B)
+    finally:
+        fastnn.set_num_threads(previous)
+    # each element adds 300 subnormal products of 1e-40; with subnormals
+    # flushed every sum would stay 0
+    assert np.all(C > 0), "rows of %s flushed to zero" % np.flatnonzero((C == 0).any(axis=1))[:5]
+    assert C.min() == C.max()
+
+
 @pytest.mark.parametrize("kind, options", [
     ("adam", {}),
     ("sgd", {"momentum": 0.9, "nesterov": True}),
