@@ -187,7 +187,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                 pack_b(Bp + jr * NR * kc, transb, B, ldb, pc, kc, j0, nr);
             }
             if (team > 1 && !own_b) {
-#pragma omp barrier
+                FNN_BARRIER();
             }
 
             for (ptrdiff_t ic = r0; ic < r1; ic += MC) {       /* loop 3: ic */
@@ -202,7 +202,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                         pack_a(Ap + off * kc, transa, A, lda, ic + off, mr, pc, kc);
                     }
                     if (share > 1) {
-#pragma omp barrier
+                        FNN_BARRIER();
                     }
                 }
 
@@ -234,7 +234,7 @@ static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
                 }
                 /* the shared packed block of A is overwritten next */
                 if (share > 1) {
-#pragma omp barrier
+                    FNN_BARRIER();
                 }
             }
         }

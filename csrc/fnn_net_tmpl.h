@@ -335,13 +335,13 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
                     dst, M, fused ? b : NULL, act == FNN_ACT_RELU);
         /* the end of the parallel region waits for the last layer */
         if (team > 1 && (l < L - 1 || !fused)) {
-#pragma omp barrier
+            FNN_BARRIER();
         }
         if (!fused) {
             if (t == 0)
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);
             if (team > 1 && l < L - 1) {
-#pragma omp barrier
+                FNN_BARRIER();
             }
         }
         panels += K * M;

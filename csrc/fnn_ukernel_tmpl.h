@@ -773,7 +773,7 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
         }
     }
     if (team > 1) {
-#pragma omp barrier
+        FNN_BARRIER();
     }
     SFX(combine_parts)(parts, m, n, part, alpha, beta, C, ldc, n * t / team, n * (t + 1) / team,
                        bias, relu, gate, ldg);
