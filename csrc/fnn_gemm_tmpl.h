@@ -109,10 +109,9 @@ typedef struct {
  * threads, 128x256x128 ran at 141-180 GFLOP/s that way and at 252-271 with
  * private copies (alternating runs of both builds). Only products of too
  * few columns to split (a layer of 10 outputs) still share their packed
- * blocks. Each tile of C is computed by one
- * thread, with the same sums. A team of one runs the same loops with no
- * OpenMP call at all, which matters for the small products that stay on
- * one thread. */
+ * blocks. Each tile of C is computed by one thread, with the same sums. A
+ * team of one runs the same loops with no OpenMP call at all, which
+ * matters for the small products that stay on one thread. */
 static void SFX(gemm_blocked)(const SFX(gemm_job) *g, int t, int team)
 {
     const fnn_kernel_table *kt = g->kt;
@@ -332,9 +331,8 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
             const ptrdiff_t r0 = fnn_chunk_start(units, team, t) * 64;
             ptrdiff_t r1 = fnn_chunk_start(units, team, t + 1) * 64;
             r1 = r1 < m ? r1 : m;
-            /* two vectors of rows, KC deep, for the last block of rows */
-            REAL *pad = fnn_scratch(FNN_SCRATCH_PACK_A, (size_t)(KC * 128 / sizeof(REAL)) *
-                                                            sizeof(REAL));
+            /* the last block of rows: KC steps of at most two 64-byte vectors */
+            REAL *pad = fnn_scratch(FNN_SCRATCH_PACK_A, (size_t)KC * 128);
             if (pad) {
                 KT_TN(kt)(r0, r1, n, k, KC, alpha, A, lda, B, ldb, beta, C, ldc, pad);
             } else {

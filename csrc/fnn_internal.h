@@ -65,9 +65,9 @@ static inline void fnn_flush_end(unsigned old)
 }
 #endif
 
-/* Start of chunk t when count indices are split into nt contiguous chunks
- * whose sizes differ by at most one, the first ones larger (the split of
- * libgomp's schedule(static)). */
+/* Returns the start of chunk t when count indices are split into nt
+ * contiguous chunks whose sizes differ by at most one, the first ones
+ * larger (the split of libgomp's schedule(static)). */
 static inline ptrdiff_t fnn_chunk_start(ptrdiff_t count, int nt, int t)
 {
     const ptrdiff_t q = count / nt, r = count % nt;

@@ -150,10 +150,10 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
     }
     /* offset of layer l's delta in fused_delta, and of its input rows in
      * fused_input and row_sq */
-    ptrdiff_t delta_at = 0, sq_at = 0;
+    ptrdiff_t delta_at = 0, rows_at = 0;
     for (int l = 0; l < L - 1; l++) {
         delta_at += net->sizes[l + 1];
-        sq_at += net->sizes[l];
+        rows_at += net->sizes[l];
     }
     REAL *dcur = fuse ? fused_delta + delta_at : delta[0];
 
@@ -180,11 +180,13 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
         const REAL *A_in = l == 0 ? X : SFX(layer_out)(net, ws, l - 1);
         const ptrdiff_t ld_in = l == 0 ? ldx : K;
         REAL *W = params + net->w_offset[l];
-        /* where dA_in goes: the other ping-pong buffer, or layer l-1's own */
+        /* where dA_in goes: layer l-1's own buffer when fused, else the other
+         * ping-pong buffer */
         REAL *dnext = NULL;
-        if (l > 0)
-            dnext = fuse ? fused_delta + delta_at - net->sizes[l] : (dcur == delta[0] ? delta[1]
-                                                                                       : delta[0]);
+        if (l > 0 && fuse)
+            dnext = fused_delta + delta_at - net->sizes[l];
+        else if (l > 0)
+            dnext = dcur == delta[0] ? delta[1] : delta[0];
         /* ReLU's derivative [A_in > 0] as the epilogue of the dA_in GEMM,
          * unless dropout must rescale dA_in first */
         const int relu_gate = l > 0 && net->activation[l - 1] == FNN_ACT_RELU &&
@@ -201,13 +203,13 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             const REAL *a = A_in;
             if (l > 0 && SFX(has_dropout)(net, l - 1)) {
                 /* dropout_backward below scales A_in back; keep the input as used */
-                memcpy(fused_input + sq_at, A_in, (size_t)K * sizeof(REAL));
-                a = fused_input + sq_at;
+                memcpy(fused_input + rows_at, A_in, (size_t)K * sizeof(REAL));
+                a = fused_input + rows_at;
             }
             blocks[nb++] = (UPDATE_BLOCK){
                 W, state1 ? state1 + net->w_offset[l] : NULL,
                 state2 ? state2 + net->w_offset[l] : NULL, a, dcur, K, M, l2,
-                row_sq ? row_sq + sq_at : NULL};
+                row_sq ? row_sq + rows_at : NULL};
             blocks[nb++] = (UPDATE_BLOCK){params + bo, state1 ? state1 + bo : NULL,
                                           state2 ? state2 + bo : NULL, &bias_input, dcur, 1, M,
                                           0, NULL};
@@ -236,12 +238,14 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             }
             dcur = dnext;
             delta_at -= net->sizes[l];
-            sq_at -= net->sizes[l - 1];
+            rows_at -= net->sizes[l - 1];
         }
     }
 
     if (fuse) {
         UPDATE_BLOCKS(fuse, blocks, nb);
+        /* the row sums in block order, from the last layer, as the unfused
+         * pass adds them */
         for (int i = 0; row_sq && i < nb; i++)
             for (ptrdiff_t k = 0; blocks[i].row_sq && k < blocks[i].K; k++)
                 sum_sq += blocks[i].row_sq[k];

@@ -31,9 +31,10 @@
  * the 14-bit reciprocal square-root estimate y and one Newton step,
  * s (1.5 - 0.5 v y^2) with s = v y: at most 1 ulp from the exact root over
  * every seventh normal float32. The exact vsqrtps and vdivps share one
- * divider. Lanes with v = +-0, +inf, NaN or a subnormal v take v itself,
- * which is their exact root. A negative v, which no update produces, is
- * stored as 0, as in the portable loop.
+ * divider. Lanes with v = +-0, +inf or NaN take v itself, their exact
+ * root, and so does a subnormal v, which denormals-are-zero counts as 0.
+ * A negative v, which no update produces, is stored as 0, as in the
+ * portable loop.
  *
  * Its callers run it with flush-to-zero set (fnn_flush_begin), so a moment
  * that would be subnormal is already 0 and the loop needs none of the
@@ -228,10 +229,10 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
  * The fused update of nb blocks (fnn_update_block_f32/_f64 in
  * fnn_internal.h) in one parallel region, one team for all layers instead
  * of one per layer. Each thread updates the part of each block that it
- * read in the one-row forward pass (rows_share): rows of B for a sum in
- * parts, blocks of columns for a column split, and all of a block that the
- * forward pass computed on the calling thread. A weight then stays in the
- * cache of one core. When the update split a layer's rows evenly instead,
+ * read in the one-row forward pass (rows_share). That is its rows of B for
+ * a sum in parts, its blocks of columns for a column split, and all of a
+ * block that the forward pass computed on the calling thread. A weight
+ * then stays in the cache of one core. When the update split a layer's rows evenly instead,
  * 66 rows of workload A's first layer went to the other core than in the
  * forward pass, and that core's update took 42-67 us instead of 31 (Intel
  * Xeon, 2 threads). The share can be uneven: the calling thread also takes

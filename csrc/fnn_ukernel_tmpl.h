@@ -306,15 +306,19 @@ static void SFX(ukernel_sa)(ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t r
 #else
 #define UK_TN_REGS 16
 #endif
-/* at most the register tile's width, the sums plus two registers, and the
- * 16 cases of tn_block */
+/* The widest C that gemm_tn takes: at most the register tile's width, at
+ * most as many sums as leave two registers free, and at most the 16 cases
+ * of tn_block. */
 #define UK_TN_COLS_REGS (UK_NR < UK_TN_REGS - 2 ? UK_NR : UK_TN_REGS - 2)
 #define UK_TN_COLS (UK_TN_COLS_REGS < 16 ? UK_TN_COLS_REGS : 16)
-/* for the kernel table */
+/* UK_TN_COLS as a constant for the kernel table. */
 enum { SFX(tn_cols) = UK_TN_COLS };
+/* Vectors of rows per block for n columns: two when their sums, the two
+ * loaded vectors and a broadcast fit in the registers, else one. */
+#define UK_TN_RV(n) (2 * (n) + 3 <= UK_TN_REGS ? 2 : 1)
 
-/* NC columns and RV vectors of rows (constants once inlined); `rows` <=
- * RV * UK_VLEN of them are stored. */
+/* Computes NC columns of RV vectors of rows (both constants once inlined)
+ * and stores the first `rows` <= RV * UK_VLEN of them. */
 static inline __attribute__((always_inline)) void
 SFX(tn_body)(const int NC, const int RV, ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t lda,
              const REAL *B, ptrdiff_t ldb, REAL beta, REAL *restrict C, ptrdiff_t ldc, int rows)
@@ -349,26 +353,22 @@ SFX(tn_body)(const int NC, const int RV, ptrdiff_t kc, REAL alpha, const REAL *A
     }
 }
 
-/* Two vectors of rows when their sums, the two loaded vectors and a
- * broadcast fit in the registers. Cases wider than UK_TN_COLS are never
- * called; their first argument is clamped only so that the dead code
- * indexes acc within bounds. */
-#define UK_TN_CASE(NC_)                                                               \
-    case NC_:                                                                         \
-        if ((NC_) <= UK_TN_COLS && 2 * (NC_) + 3 <= UK_TN_REGS)                       \
-            SFX(tn_body)((NC_) <= UK_TN_COLS ? (NC_) : 1, 2, kc, alpha, A, lda, B, ldb, \
-                         beta, C, ldc, rows);                                         \
-        else if ((NC_) <= UK_TN_COLS)                                                 \
-            SFX(tn_body)((NC_) <= UK_TN_COLS ? (NC_) : 1, 1, kc, alpha, A, lda, B, ldb, \
-                         beta, C, ldc, rows);                                         \
+/* Cases wider than UK_TN_COLS are never called. Their column count is
+ * clamped only so that the dead code indexes acc within bounds. */
+#define UK_TN_CASE(NC_)                                                                   \
+    case NC_:                                                                             \
+        if ((NC_) <= UK_TN_COLS)                                                          \
+            SFX(tn_body)((NC_) <= UK_TN_COLS ? (NC_) : 1, UK_TN_RV(NC_), kc, alpha, A, lda, \
+                         B, ldb, beta, C, ldc, rows);                                     \
         break;
 
-/* Rows of one block: 2 vectors (or 1, see UK_TN_CASE) for n columns. */
+/* Returns the rows of one block of gemm_tn for n columns. */
 static inline int SFX(tn_block_rows)(ptrdiff_t n)
 {
-    return 2 * n + 3 <= UK_TN_REGS ? 2 * UK_VLEN : UK_VLEN;
+    return UK_TN_RV(n) * UK_VLEN;
 }
 
+/* Computes one block of gemm_tn through the tn_body of n columns. */
 static void SFX(tn_block)(ptrdiff_t n, ptrdiff_t kc, REAL alpha, const REAL *A, ptrdiff_t lda,
                           const REAL *B, ptrdiff_t ldb, REAL beta, REAL *C, ptrdiff_t ldc,
                           int rows)
@@ -396,10 +396,10 @@ static void SFX(tn_block)(ptrdiff_t n, ptrdiff_t kc, REAL alpha, const REAL *A, 
 }
 #undef UK_TN_CASE
 
-/* Rows [r0, r1) of C := alpha A^T B + beta C (A is k x lda, B k x ldb,
- * n <= UK_TN_COLS), summed in blocks of KC steps like the blocked path.
- * The last block of fewer rows reads A through `pad`, a zero-padded copy
- * of KC x tn_block_rows values, so nothing past A's rows is read. */
+/* Computes rows [r0, r1) of C := alpha A^T B + beta C (A is k x lda, B is
+ * k x ldb, n <= UK_TN_COLS), summed in blocks of KC steps like the blocked
+ * path. The last block of fewer rows reads A through `pad`, a zero-padded
+ * copy of KC x tn_block_rows values, so nothing past A's rows is read. */
 static void SFX(gemm_tn)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t KC,
                          REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb,
                          REAL beta, REAL *C, ptrdiff_t ldc, REAL *pad)
@@ -428,6 +428,7 @@ static void SFX(gemm_tn)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t k, p
 #undef UK_TN_REGS
 #undef UK_TN_COLS_REGS
 #undef UK_TN_COLS
+#undef UK_TN_RV
 #undef UK_NV
 #undef UK_PART_VECTORS
 #undef UK_NARROW
@@ -779,6 +780,18 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
                        bias, relu, gate, ldg);
 }
 
+/* Returns the team size of gemm_rows for m rows of C. The product is
+ * memory-bound, so the bytes of B, read once per row of C, weigh in the
+ * thread policy. Without parts, a single block of columns stays on one
+ * thread. */
+static int SFX(rows_team)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int parts)
+{
+    const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
+    if (parts == 1 && blocks < 2)
+        return 1;
+    return fnn_threads_for(2.0 * (double)m * (double)n * (double)k * (double)sizeof(REAL));
+}
+
 /* Direct GEMM for a few rows (one-row prediction, for example), where
  * packing B would cost more than the multiply. One or two rows with a long
  * inner dimension go to rows_parts. Otherwise, without transposed B, large
@@ -797,8 +810,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                                    (size_t)(UK_KPARTS(k) * m * n) * sizeof(REAL))
                      : NULL;
     if (part) {
-        const int nt = fnn_threads_for(2.0 * (double)m * (double)n * (double)k *
-                                       (double)sizeof(REAL));
+        const int nt = SFX(rows_team)(m, n, k, UK_KPARTS(k));
         fnn_note_parallel(nt);
 #ifdef _OPENMP
         if (nt > 1) {
@@ -816,9 +828,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
      * rounded differently from the parts. */
     if (!transb) {
         const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
-        /* memory-bound: weigh the bytes of B, read once per row of C */
-        const int nt = blocks < 2 ? 1 :
-            fnn_threads_for(2.0 * (double)m * (double)n * (double)k * (double)sizeof(REAL));
+        const int nt = SFX(rows_team)(m, n, k, 1);
         fnn_note_parallel(nt);
         if (nt <= 1) {
             for (ptrdiff_t i = 0; i < m; i++)
@@ -854,20 +864,19 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
     }
 }
 
-/* The part of B (k x n, not transposed) that thread t reads when gemm_rows
- * computes one row: rows [*k0, *k1) and columns [*j0, *j1), both empty when
- * t is outside the team. Returns the team size, 1 when gemm_rows runs on
- * the calling thread alone. The fused one-row update (update_blocks) gives
- * each thread the weights that it read in the forward pass, so this must
- * follow the choices of gemm_rows and rows_parts above. */
+/* Sets the part of B (k x n, not transposed) that thread t reads when
+ * gemm_rows computes one row: rows [*k0, *k1) and columns [*j0, *j1), both
+ * empty when t is outside the team. Returns the team size, 1 when gemm_rows
+ * runs on the calling thread alone. The fused one-row update
+ * (update_blocks) gives each thread the weights that it read in the
+ * forward pass, so this must follow the splits of gemm_rows and rows_parts
+ * above. */
 static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, int t, ptrdiff_t *k0, ptrdiff_t *k1,
                            ptrdiff_t *j0, ptrdiff_t *j1)
 {
     const int parts = UK_KPARTS(k);
     const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
-    int team = fnn_threads_for(2.0 * (double)n * (double)k * (double)sizeof(REAL));
-    if (parts == 1 && blocks < 2)
-        team = 1;
+    const int team = SFX(rows_team)(1, n, k, parts);
     *k0 = 0;
     *k1 = k;
     *j0 = 0;
@@ -902,7 +911,8 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
         const REAL *panel = panels + j0 * k;
         if (parts > 1) {
             /* the sum in the parts of gemm_rows, combined the same way */
-            REAL part[UK_KPARTS_MAX * FNN_PANEL_MAX_ROWS * FNN_PANEL_COLS] __attribute__((aligned(FNN_ALIGN)));
+            REAL part[UK_KPARTS_MAX * FNN_PANEL_MAX_ROWS * FNN_PANEL_COLS]
+                __attribute__((aligned(FNN_ALIGN)));
             for (int q = 0; q < parts; q++) {
                 const ptrdiff_t k0 = k * q / parts, k1 = k * (q + 1) / parts;
                 for (ptrdiff_t i = 0; i < m; i++) {

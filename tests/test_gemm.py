@@ -205,7 +205,7 @@ def test_gemm_narrow_columns_same_bits(isa, float_dtype, rng, transa):
 
 
 @pytest.mark.parametrize("n", [1, 10])
-def test_gemm_narrow_transposed_any_thread_count(isa, float_dtype, rng, n):
+def test_gemm_tn_thread_invariance(isa, float_dtype, rng, n):
     # A^T B with few columns splits its rows over threads in units of 64;
     # 1000 rows leave a short last block. The bits are the same for 1, 2
     # and 3 threads, and match the reference to rounding.

@@ -352,7 +352,7 @@ def test_fused_online_step_thread_invariance():
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_fused_online_step_split_over_threads(threads):
+def test_fused_step_thread_split(threads):
     # The fused update gives each thread the weights it read in the forward
     # pass: rows of the first layer (a sum in parts), blocks of columns of
     # the second (a column split), and all of the small last layer. Each
@@ -401,7 +401,7 @@ def test_fused_step_nonfinite_loss():
     assert net.optimizer.t == 0
 
 
-def test_adam_element_bits_independent_of_position(float_dtype, rng, isa):
+def test_adam_bits_any_position(float_dtype, rng, isa):
     # An element's update must not depend on where it sits in the buffer or
     # how long the buffer is: a partial last vector takes the same arithmetic.
     n = 70
@@ -446,7 +446,7 @@ def test_adam_nonfinite_values(float_dtype, isa):
     np.testing.assert_allclose(params[finite], reference.p[finite], rtol=1e-6, err_msg=isa)
 
 
-def test_update_restores_floating_point_mode(rng):
+def test_update_restores_caller_mode(rng):
     # The update loops flush subnormals to zero (x86 MXCSR) while they run;
     # the calling thread's mode must be as it was afterwards. Compare bits:
     # with denormals-are-zero set, a subnormal compares equal to 0.
@@ -466,7 +466,7 @@ def test_update_restores_floating_point_mode(rng):
     assert half_tiny_bits() == expected, "the fused update left subnormals flushed"
 
 
-def test_update_restores_mode_on_worker_threads(rng):
+def test_update_restores_worker_mode(rng):
     # The worker threads of the update's team must also get their mode
     # back: a product split over two threads afterwards keeps its
     # subnormal results in every row, not only in the calling thread's.

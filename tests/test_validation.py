@@ -566,7 +566,7 @@ def test_nonfinite_error_exported():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_check_array_ready_input(dtype):
+def test_check_array_ready_array(dtype):
     # A C-contiguous 2-D array of the target dtype comes back as is, still
     # checked for NaN; other byte orders, subclasses and dtypes are converted.
     from fastnn._validation import check_array
@@ -578,7 +578,8 @@ def test_check_array_ready_input(dtype):
     assert check_array(X, dtype=np.dtype(other).name).dtype == other
     swapped = X.astype(np.dtype(dtype).newbyteorder())
     converted = check_array(swapped, dtype=np.dtype(dtype).name)
-    assert converted.dtype == np.dtype(dtype) and converted.dtype.isnative
+    assert converted.dtype == np.dtype(dtype)
+    assert converted.dtype.isnative
     np.testing.assert_array_equal(converted, X)
     bad = X.copy()
     bad[1, 2] = np.nan
