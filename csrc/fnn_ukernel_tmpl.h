@@ -827,7 +827,6 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
     /* NOTE: with no memory for the parts, a long sum is taken whole below,
      * rounded differently from the parts. */
     if (!transb) {
-        const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
         const int nt = SFX(rows_team)(m, n, k, 1);
         fnn_note_parallel(nt);
         if (nt <= 1) {
@@ -840,6 +839,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
 #pragma omp parallel num_threads(nt)
         {
             /* a contiguous range of whole blocks per thread */
+            const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
             const int t = omp_get_thread_num(), team = omp_get_num_threads();
             const ptrdiff_t b0 = blocks * t / team, b1 = blocks * (t + 1) / team;
             const ptrdiff_t j0 = b0 * UK_ROWS_BLOCK;
