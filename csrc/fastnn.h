@@ -238,6 +238,15 @@ fnn_status fnn_net_predict_checked(const fnn_net *net, const void *params, const
                                    ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out,
                                    ptrdiff_t *bad);
 
+/* How a one-row training step (batch size 1) shares the work among the
+ * threads, at the current thread count, for tests and tuning. lead[l]
+ * (n_layers entries) receives the number of parts of layer l's one-row
+ * product that the calling thread sums, -1 where the split is the default
+ * one. shares receives, for each layer l, its weights (b = 0) and its bias
+ * (b = 1), and each thread t < threads, the rows k0, k1 and columns j0, j1
+ * that the thread updates, at shares[((2 l + b) threads + t) 4]; empty
+ * ranges for a thread outside the layer's team. */
+void fnn_net_update_shares(const fnn_net *net, int threads, ptrdiff_t *lead, ptrdiff_t *shares);
 
 /* Columns per panel of fnn_net_pack_panels. */
 #define FNN_PANEL_COLS 64

@@ -266,13 +266,13 @@ void SFX(fnn_gemm)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                    REAL *C, ptrdiff_t ldc)
 {
     SFX(fnn_gemm_ep)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL, 0,
-                     NULL, 0);
+                     NULL, 0, -1);
 }
 
 void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
                       const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL beta,
                       REAL *C, ptrdiff_t ldc, const REAL *bias, int relu, const REAL *gate,
-                      ptrdiff_t ldg)
+                      ptrdiff_t ldg, ptrdiff_t lead)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -311,12 +311,12 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
                 for (ptrdiff_t j = 0; j < n; j++)
                     Bt[p * n + j] = B[j * ldb + p];
             KT_ROWS(kt)(transa, 0, m, n, k, alpha, A, lda, Bt, n, beta, row, C, ldc, bias, relu,
-                        gate, ldg);
+                        gate, ldg, lead);
             return;
         }
         if (row) {
             KT_ROWS(kt)(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, row, C, ldc, bias,
-                        relu, gate, ldg);
+                        relu, gate, ldg, lead);
             return;
         }
     }

@@ -166,12 +166,18 @@ typedef void (*fnn_pack_b_f64)(double *Bp, int transb, const double *B, ptrdiff_
 typedef void (*fnn_gemm_rows_f32)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                   float alpha, const float *A, ptrdiff_t lda, const float *B,
                                   ptrdiff_t ldb, float beta, float *row, float *C, ptrdiff_t ldc,
-                                  const float *bias, int relu, const float *gate, ptrdiff_t ldg);
+                                  const float *bias, int relu, const float *gate, ptrdiff_t ldg,
+                                  ptrdiff_t lead);
 typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                   double alpha, const double *A, ptrdiff_t lda, const double *B,
                                   ptrdiff_t ldb, double beta, double *row, double *C,
                                   ptrdiff_t ldc, const double *bias, int relu,
-                                  const double *gate, ptrdiff_t ldg);
+                                  const double *gate, ptrdiff_t ldg, ptrdiff_t lead);
+
+/* Chooses how the fused one-row update splits each layer; see rows_plan
+ * in fnn_ukernel_tmpl.h. */
+typedef void (*fnn_rows_plan_fn)(const int *sizes, int L, ptrdiff_t *lead, int threads,
+                                 ptrdiff_t *shares);
 
 /* Direct GEMM for a few rows with B as column panels, over panels [b0, b1);
  * see gemm_rows_panels in fnn_ukernel_tmpl.h. */
@@ -229,7 +235,8 @@ typedef void (*fnn_optimizer_step_f64_fn)(fnn_optimizer *opt, double *params, do
  * optimizer states S1, S2, NULL when unused) takes the gradient
  * g[k][j] = a[k] d[j], plus l2 W[k][j] when l2 != 0. With l2 != 0, row_sq
  * receives the K sums of W[k][.]^2 before the update. A bias is the block
- * K = 1, a = {1}.
+ * K = 1, a = {1}. lead is the split of W's one-row forward product (see
+ * rows_plan in fnn_ukernel_tmpl.h), -1 for the default.
  */
 typedef struct {
     float *W, *S1, *S2;
@@ -237,6 +244,7 @@ typedef struct {
     ptrdiff_t K, M;
     float l2;
     double *row_sq;
+    ptrdiff_t lead;
 } fnn_update_block_f32;
 typedef struct {
     double *W, *S1, *S2;
@@ -244,6 +252,7 @@ typedef struct {
     ptrdiff_t K, M;
     double l2;
     double *row_sq;
+    ptrdiff_t lead;
 } fnn_update_block_f64;
 /* The fused gradient-and-update of several blocks in one parallel region;
  * see update_blocks in fnn_optim_tmpl.h. */
@@ -280,6 +289,7 @@ typedef struct {
     fnn_gemm_tn_f32 gemm_tn_f32;
     fnn_gemm_tn_f64 gemm_tn_f64;
     int tn_cols_f32, tn_cols_f64; /* widest C that gemm_tn takes */
+    fnn_rows_plan_fn rows_plan_f32, rows_plan_f64;
 } fnn_kernel_table;
 
 /* Row tiles of a block of mc rows: full tiles of mr rows, except at the
@@ -328,6 +338,7 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
         .exp_array_f32 = exp_array_f32,                                               \
         .gemm_tn_f32 = gemm_tn_f32, .gemm_tn_f64 = gemm_tn_f64,                        \
         .tn_cols_f32 = tn_cols_f32, .tn_cols_f64 = tn_cols_f64,                        \
+        .rows_plan_f32 = rows_plan_f32, .rows_plan_f64 = rows_plan_f64,                \
     }
 
 extern const fnn_kernel_table fnn_kernels_scalar;
@@ -343,15 +354,17 @@ extern const fnn_kernel_table fnn_kernels_avx512;
  * (bias may be NULL), then max(C, 0) when relu is set; then C[i][j] := 0
  * where gate[i * ldg + j] <= 0 (gate may be NULL). The same values as
  * fnn_gemm followed by fnn_bias_act (identity or relu), or by
- * fnn_act_backward with relu and gate as A. */
+ * fnn_act_backward with relu and gate as A. lead sets the thread split of a
+ * one-row product summed in parts (see cell_cut in fnn_ukernel_tmpl.h),
+ * -1 for the default; it never changes the result. */
 void fnn_gemm_ep_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                      const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                      float *C, ptrdiff_t ldc, const float *bias, int relu, const float *gate,
-                     ptrdiff_t ldg);
+                     ptrdiff_t ldg, ptrdiff_t lead);
 void fnn_gemm_ep_f64(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                      double alpha, const double *A, ptrdiff_t lda, const double *B,
                      ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc, const double *bias,
-                     int relu, const double *gate, ptrdiff_t ldg);
+                     int relu, const double *gate, ptrdiff_t ldg, ptrdiff_t lead);
 
 /* The table chosen by fnn_isa_select (or detection at first use). */
 const fnn_kernel_table *fnn_kernels(void);

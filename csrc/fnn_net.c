@@ -34,6 +34,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #define UPDATE_BLOCK fnn_update_block_f32
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f32)
 #define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f32)
+#define ROWS_PLAN (fnn_kernels()->rows_plan_f32)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
@@ -41,6 +42,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #undef UPDATE_BLOCK
 #undef OPTIMIZER_STEP
 #undef ROWS_PANELS
+#undef ROWS_PLAN
 
 #define REAL double
 #define SFX(name) name##_f64
@@ -48,6 +50,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #define UPDATE_BLOCK fnn_update_block_f64
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f64)
 #define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f64)
+#define ROWS_PLAN (fnn_kernels()->rows_plan_f64)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
@@ -55,6 +58,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #undef UPDATE_BLOCK
 #undef OPTIMIZER_STEP
 #undef ROWS_PANELS
+#undef ROWS_PLAN
 
 fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
                         int output, int dtype)
@@ -189,9 +193,9 @@ fnn_status fnn_net_forward(const fnn_net *net, fnn_workspace *ws, const void *pa
     if (n > ws->rows)
         return FNN_EINVAL;
     if (net->dtype == FNN_FLOAT32)
-        net_forward_f32(net, ws, params, X, n, ldx);
+        net_forward_f32(net, ws, params, X, n, ldx, NULL);
     else
-        net_forward_f64(net, ws, params, X, n, ldx);
+        net_forward_f64(net, ws, params, X, n, ldx, NULL);
     return FNN_OK;
 }
 
@@ -203,9 +207,9 @@ double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *param
         return NAN;
     if (net->dtype == FNN_FLOAT32)
         return net_backward_f32(net, ws, (float *)params, grads, X, ldx, Y, w, n, alpha, NULL,
-                                NULL, NULL);
+                                NULL, NULL, NULL);
     return net_backward_f64(net, ws, (double *)params, grads, X, ldx, Y, w, n, alpha, NULL, NULL,
-                            NULL);
+                            NULL, NULL);
 }
 
 fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,
@@ -253,6 +257,15 @@ fnn_status fnn_net_predict_panels(const fnn_net *net, const void *params, const 
     if (net->dtype == FNN_FLOAT32)
         return net_predict_f32(net, params, panels, X, n, ldx, apply_head, out, bad);
     return net_predict_f64(net, params, panels, X, n, ldx, apply_head, out, bad);
+}
+
+void fnn_net_update_shares(const fnn_net *net, int threads, ptrdiff_t *lead, ptrdiff_t *shares)
+{
+    const fnn_kernel_table *kt = fnn_kernels();
+    if (net->dtype == FNN_FLOAT32)
+        kt->rows_plan_f32(net->sizes, net->n_layers, lead, threads, shares);
+    else
+        kt->rows_plan_f64(net->sizes, net->n_layers, lead, threads, shares);
 }
 
 ptrdiff_t fnn_net_panels_size(const fnn_net *net)

@@ -62,8 +62,10 @@ static int SFX(has_dropout)(const fnn_net *net, int l)
     return net->dropout && l < net->n_layers - 1 && net->dropout[l] > 0;
 }
 
+/* Forward pass of n rows. lead, when not NULL, holds each layer's thread
+ * split of a one-row product (rows_plan); it never changes the result. */
 static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *params,
-                             const REAL *X, ptrdiff_t n, ptrdiff_t ldx)
+                             const REAL *X, ptrdiff_t n, ptrdiff_t ldx, const ptrdiff_t *lead)
 {
     const REAL *in = X;
     ptrdiff_t ld_in = ldx;
@@ -74,16 +76,19 @@ static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *
         if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
             /* bias and activation in the GEMM's store */
             SFX(fnn_gemm_ep)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M,
-                             params + net->b_offset[l], act == FNN_ACT_RELU, NULL, 0);
+                             params + net->b_offset[l], act == FNN_ACT_RELU, NULL, 0,
+                             lead ? lead[l] : -1);
         } else if (act == FNN_ACT_GELU) {
-            SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
+            SFX(fnn_gemm_ep)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M,
+                             NULL, 0, NULL, 0, lead ? lead[l] : -1);
             /* keep Z = A_{l-1} W_l + b_l for GELU's derivative */
             REAL *pre = (REAL *)ws->pre + (out - (REAL *)ws->acts);
             SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], FNN_ACT_IDENTITY);
             memcpy(pre, out, (size_t)(n * M) * sizeof(REAL));
             SFX(fnn_bias_act)(out, n, M, M, NULL, act);
         } else {
-            SFX(fnn_gemm)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M);
+            SFX(fnn_gemm_ep)(0, 0, n, M, K, 1, in, ld_in, params + net->w_offset[l], M, 0, out, M,
+                             NULL, 0, NULL, 0, lead ? lead[l] : -1);
             SFX(fnn_bias_act)(out, n, M, M, params + net->b_offset[l], act);
         }
         if (SFX(has_dropout)(net, l))
@@ -120,7 +125,8 @@ static double SFX(add_l2)(REAL *restrict dW, const REAL *restrict W, ptrdiff_t s
 static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *params,
                                 REAL *grads, const REAL *X, ptrdiff_t ldx, const REAL *Y,
                                 const REAL *w, ptrdiff_t n, double alpha,
-                                const fnn_update *fuse, REAL *state1, REAL *state2)
+                                const fnn_update *fuse, const ptrdiff_t *lead, REAL *state1,
+                                REAL *state2)
 {
     const int L = net->n_layers;
     REAL *delta[2] = {(REAL *)ws->delta, (REAL *)ws->delta + ws->rows * net->max_width};
@@ -197,7 +203,8 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             /* dA_in = dZ W^T with the weights before the update; the update
              * from g = A_in^T dZ (+ L2 term) and db = dZ runs after the loop */
             if (l > 0)
-                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, dcur, M, W, M, 0, dnext, K, NULL, 0, gate, K);
+                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, dcur, M, W, M, 0, dnext, K, NULL, 0, gate, K,
+                                 -1);
             const REAL l2 = alpha != 0 && weight_sum > 0 ? (REAL)(alpha / weight_sum) : 0;
             const ptrdiff_t bo = net->b_offset[l];
             const REAL *a = A_in;
@@ -209,10 +216,10 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             blocks[nb++] = (UPDATE_BLOCK){
                 W, state1 ? state1 + net->w_offset[l] : NULL,
                 state2 ? state2 + net->w_offset[l] : NULL, a, dcur, K, M, l2,
-                row_sq ? row_sq + rows_at : NULL};
+                row_sq ? row_sq + rows_at : NULL, lead ? lead[l] : -1};
             blocks[nb++] = (UPDATE_BLOCK){params + bo, state1 ? state1 + bo : NULL,
                                           state2 ? state2 + bo : NULL, &bias_input, dcur, 1, M,
-                                          0, NULL};
+                                          0, NULL, -1};
         } else {
             /* dW = A_in^T dZ (+ L2 term), db = column sums of dZ */
             REAL *dW = grads + net->w_offset[l];
@@ -222,7 +229,8 @@ static double SFX(net_backward)(const fnn_net *net, fnn_workspace *ws, REAL *par
             SFX(fnn_col_sum)(grads + net->b_offset[l], dcur, n, M, M);
             /* dA_in = dZ W^T */
             if (l > 0)
-                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, dcur, M, W, M, 0, dnext, K, NULL, 0, gate, K);
+                SFX(fnn_gemm_ep)(0, 1, n, K, M, 1, dcur, M, W, M, 0, dnext, K, NULL, 0, gate, K,
+                                 -1);
         }
 
         /* dZ_in = dA_in * act'(Z_in), where the GEMM's store did not already */
@@ -269,6 +277,9 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
                                          double alpha, double *loss_sum)
 {
     const ptrdiff_t n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
+    /* the thread split of each layer for one-row steps, set at the first */
+    ptrdiff_t *lead = NULL;
+    fnn_status status = FNN_OK;
     for (ptrdiff_t b = first_batch; b < last_batch; b++) {
         const ptrdiff_t r0 = b * batch_size;
         const ptrdiff_t rows = n - r0 < batch_size ? n - r0 : batch_size;
@@ -288,7 +299,15 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
             }
         }
 
-        SFX(net_forward)(net, ws, params, xb, rows, n_in);
+        if (rows == 1 && !lead) {
+            lead = malloc((size_t)net->n_layers * sizeof(*lead));
+            if (!lead) {
+                status = FNN_ENOMEM;
+                break;
+            }
+            ROWS_PLAN(net->sizes, net->n_layers, lead, 0, NULL);
+        }
+        SFX(net_forward)(net, ws, params, xb, rows, n_in, rows == 1 ? lead : NULL);
         double loss;
         if (rows == 1) {
             /* One row: the gradient is an outer product, as cheap to form
@@ -297,23 +316,27 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
             fnn_update u;
             fnn_optimizer_begin(opt, &u);
             loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, &u,
-                                     state1, state2);
+                                     lead, state1, state2);
             if (!isfinite(loss)) {
                 if (opt->kind == FNN_OPT_ADAM)
                     opt->t -= 1; /* no step was taken, as in the unfused path */
-                return FNN_ENONFINITE;
+                status = FNN_ENONFINITE;
+                break;
             }
         } else {
             loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, NULL,
-                                     NULL, NULL);
-            if (!isfinite(loss))
-                return FNN_ENONFINITE;
+                                     NULL, NULL, NULL);
+            if (!isfinite(loss)) {
+                status = FNN_ENONFINITE;
+                break;
+            }
             OPTIMIZER_STEP(opt, params, state1, state2, grads, net->n_params);
         }
         ws->dropout_step++;
         *loss_sum += loss * (double)rows;
     }
-    return FNN_OK;
+    free(lead);
+    return status;
 }
 
 /* Runs the layers of a forward pass of at most FNN_PANEL_MAX_ROWS rows as
@@ -426,7 +449,7 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
             const REAL *W = params + net->w_offset[l], *b = params + net->b_offset[l];
             if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
                 SFX(fnn_gemm_ep)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M, b,
-                                 act == FNN_ACT_RELU, NULL, 0);
+                                 act == FNN_ACT_RELU, NULL, 0, -1);
             } else {
                 SFX(fnn_gemm)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M);
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);

@@ -235,16 +235,17 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
  * then stays in the cache of one core. When the update split a layer's rows evenly instead,
  * 66 rows of workload A's first layer went to the other core than in the
  * forward pass, and that core's update took 42-67 us instead of 31 (Intel
- * Xeon, 2 threads). The share can be uneven: the calling thread also takes
- * the small layers. Each element's update depends on its own values only,
- * so any split gives the same bits.
+ * Xeon, 2 threads). The calling thread also takes the small layers, and
+ * each block's lead (rows_plan) gives it fewer parts of the largest one to
+ * even out the shares. Each element's update depends on its own values
+ * only, so any split gives the same bits.
  */
 static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb)
 {
     int nt = 1;
     for (int i = 0; i < nb; i++) {
         ptrdiff_t k0, k1, j0, j1;
-        const int team = SFX(rows_share)(b[i].M, b[i].K, 0, &k0, &k1, &j0, &j1);
+        const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, 0, &k0, &k1, &j0, &j1);
         nt = team > nt ? team : nt;
     }
     fnn_note_parallel(nt);
@@ -253,7 +254,7 @@ static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) 
         const unsigned fp = fnn_flush_begin();
         for (int i = 0; i < nb; i++) {
             ptrdiff_t k0, k1, j0, j1;
-            const int team = SFX(rows_share)(b[i].M, b[i].K, t, &k0, &k1, &j0, &j1);
+            const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, t, &k0, &k1, &j0, &j1);
             if (b[i].row_sq && (j0 > 0 || j1 < b[i].M)) {
                 /* whole rows for row_sq: an even split of the rows */
                 k0 = t < team ? b[i].K * t / team : 0;

@@ -696,15 +696,18 @@ static void SFX(rows_cols)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, con
 
 /* The number of parts in which a one- or two-row product sums its inner
  * dimension (see rows_parts). Part c covers k * c / parts <= p < k * (c + 1)
- * / parts. The count depends on k alone, never on the threads. It is a
- * power of two of at most UK_KPARTS_MAX, with at least 192 rows of B per
- * part, so a sum of fewer than 384 rows stays whole. Each part costs a
- * combining pass and shorter sums in registers. On an Intel Xeon at 2
- * threads, a one-row prediction of workload A took 5.9 us whole, 6.4 us
- * in 4 parts and 7.4 us in 16. */
+ * / parts. The count depends on k alone, never on the threads: a power of
+ * two of at most UK_KPARTS_MAX, with at least 96 rows of B per part, and a
+ * sum of fewer than 384 rows stays whole. Each part costs a combining pass
+ * and shorter sums in registers, and buys a finer split of the rows for
+ * the fused one-row update (rows_plan). On an Intel Xeon at 2 threads, a
+ * one-row prediction of workload A through gemm_rows took 5.9 us whole,
+ * 6.4 us in 4 parts and 7.4 us in 16. Through the Predictor's panels it
+ * took 5.71 us in 4 parts and 5.75 in 8, which give rows_plan a finer
+ * cut. */
 #define UK_KPARTS_MAX 16
 #define UK_KPARTS(k)                                                            \
-    ((k) < 384 ? 1 : (k) < 768 ? 2 : (k) < 1536 ? 4 : (k) < 3072 ? 8 : UK_KPARTS_MAX)
+    ((k) < 384 ? 1 : (k) < 768 ? 4 : (k) < 1536 ? 8 : UK_KPARTS_MAX)
 
 /* Sets C[i, j] := alpha s + beta C[i, j], then the epilogue, for i < m and
  * j0 <= j < j1. Here s = ((P_0 + P_1) + P_2) + ... over the parts' sums
@@ -739,20 +742,40 @@ static void SFX(combine_parts)(int parts, ptrdiff_t m, ptrdiff_t n, const REAL *
     }
 }
 
+/* Returns the first part that thread t of a team sums in rows_parts (the
+ * part count for t = team). By default (lead < 0) each thread takes whole
+ * parts in equal numbers. With lead >= 0, thread 0 takes the first lead
+ * parts and the others share the rest equally: the fused one-row update
+ * gives the calling thread the small layers as well, and rows_plan evens
+ * out the shares here. Each part is summed alike on any thread, so the cut
+ * never changes the bits. */
+static int SFX(part_cut)(int parts, int team, ptrdiff_t lead, int t)
+{
+    if (t >= team)
+        return parts;
+    if (lead < 0 || team < 2)
+        return parts * t / team;
+    if (t == 0)
+        return 0;
+    return (int)lead + (parts - (int)lead) * (t - 1) / (team - 1);
+}
+
 /* Computes gemm_rows for a long inner dimension (UK_KPARTS(k) > 1) and B
- * not transposed. Thread t of `team` sums parts [parts t / team, parts (t + 1)
- * / team) of the inner dimension for all n columns into `part` (parts x m
- * x n). After a barrier, each thread combines the parts over its own range
- * of columns. Each thread reads contiguous rows of B, about the rows whose
- * weights and optimizer states the fused one-row update (update_blocks,
- * split by rows) gives to the same thread. Summed by columns instead, half
- * of each weight matrix moved between the cores at every step of online
- * training. */
+ * not transposed. Thread t of `team` sums its parts (part_cut) of the
+ * inner dimension for all n columns into `part` (parts x m x n). After a
+ * barrier, each thread combines the parts over its own range of columns.
+ * Each thread reads contiguous rows of B, the rows whose weights and
+ * optimizer states the fused one-row update (update_blocks, rows_share)
+ * gives to the same thread. Summed by columns instead, half of each weight
+ * matrix moved between the cores at every step of online training. A part
+ * cut between its columns puts pieces of each row on two threads: a
+ * batch-1 step of workload A then took 83-100 us instead of 51 (Intel
+ * Xeon, 2 threads). Each core's prefetcher pulled in the other's lines. */
 static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, REAL alpha,
                             const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb,
                             REAL beta, REAL *part, REAL *C, ptrdiff_t ldc,
                             const REAL *restrict bias, int relu, const REAL *restrict gate,
-                            ptrdiff_t ldg, int t, int team)
+                            ptrdiff_t ldg, int t, int team, ptrdiff_t lead)
 {
     const int parts = UK_KPARTS(k);
     /* Whole blocks of columns keep their sums in registers (panel_row). The
@@ -760,7 +783,8 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
      * in `tail`. */
     const ptrdiff_t whole = n / UK_ROWS_BLOCK * UK_ROWS_BLOCK;
     REAL tail[UK_ROWS_BLOCK];
-    for (int q = parts * t / team; q < parts * (t + 1) / team; q++) {
+    const int q1 = SFX(part_cut)(parts, team, lead, t + 1);
+    for (int q = SFX(part_cut)(parts, team, lead, t); q < q1; q++) {
         const ptrdiff_t k0 = k * q / parts, k1 = k * (q + 1) / parts;
         const REAL *Aq = transa ? A + k0 * lda : A + k0;
         for (ptrdiff_t i = 0; i < m; i++) {
@@ -803,7 +827,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                            REAL alpha, const REAL *A, ptrdiff_t lda, const REAL *B,
                            ptrdiff_t ldb, REAL beta, REAL *restrict row, REAL *C, ptrdiff_t ldc,
                            const REAL *restrict bias, int relu, const REAL *restrict gate,
-                           ptrdiff_t ldg)
+                           ptrdiff_t ldg, ptrdiff_t lead)
 {
     REAL *part = !transb && UK_KPARTS(k) > 1 && m <= 2
                      ? fnn_scratch(FNN_SCRATCH_PARTIAL,
@@ -816,12 +840,12 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         if (nt > 1) {
 #pragma omp parallel num_threads(nt)
             SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias,
-                            relu, gate, ldg, omp_get_thread_num(), omp_get_num_threads());
+                            relu, gate, ldg, omp_get_thread_num(), omp_get_num_threads(), lead);
             return;
         }
 #endif
         SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias, relu,
-                        gate, ldg, 0, 1);
+                        gate, ldg, 0, 1, lead);
         return;
     }
     /* NOTE: with no memory for the parts, a long sum is taken whole below,
@@ -865,14 +889,14 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
 }
 
 /* Sets the part of B (k x n, not transposed) that thread t reads when
- * gemm_rows computes one row: rows [*k0, *k1) and columns [*j0, *j1), both
- * empty when t is outside the team. Returns the team size, 1 when gemm_rows
- * runs on the calling thread alone. The fused one-row update
- * (update_blocks) gives each thread the weights that it read in the
- * forward pass, so this must follow the splits of gemm_rows and rows_parts
- * above. */
-static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, int t, ptrdiff_t *k0, ptrdiff_t *k1,
-                           ptrdiff_t *j0, ptrdiff_t *j1)
+ * gemm_rows computes one row with this lead (part_cut): rows [*k0, *k1)
+ * and columns [*j0, *j1), both empty when t is outside the team. Returns
+ * the team size, 1 when gemm_rows runs on the calling thread alone. The
+ * fused one-row update (update_blocks) gives each thread the weights that
+ * it read in the forward pass, so this must follow the splits of gemm_rows
+ * and rows_parts above. */
+static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, ptrdiff_t lead, int t, ptrdiff_t *k0,
+                           ptrdiff_t *k1, ptrdiff_t *j0, ptrdiff_t *j1)
 {
     const int parts = UK_KPARTS(k);
     const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
@@ -885,14 +909,88 @@ static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, int t, ptrdiff_t *k0, ptrdi
         *k1 = 0;
         *j1 = 0;
     } else if (team > 1 && parts > 1) {
-        *k0 = k * (parts * t / team) / parts;
-        *k1 = k * (parts * (t + 1) / team) / parts;
+        *k0 = k * SFX(part_cut)(parts, team, lead, t) / parts;
+        *k1 = k * SFX(part_cut)(parts, team, lead, t + 1) / parts;
     } else if (team > 1) {
         *j0 = blocks * t / team * UK_ROWS_BLOCK;
         *j1 = blocks * (t + 1) / team * UK_ROWS_BLOCK;
         *j1 = *j1 < n ? *j1 : n;
     }
     return team;
+}
+
+/* The largest number of values that one thread of a team updates in a fused
+ * one-row step when the largest layer summed in parts, K x M in `parts`
+ * parts, is cut with this lead; other[t] holds thread t's values of the
+ * other blocks. */
+static double SFX(plan_load)(const double *other, int team, ptrdiff_t K, ptrdiff_t M, int parts,
+                             ptrdiff_t lead)
+{
+    double most = 0;
+    for (int t = 0; t < team; t++) {
+        const ptrdiff_t k0 = K * SFX(part_cut)(parts, team, lead, t) / parts;
+        const ptrdiff_t k1 = K * SFX(part_cut)(parts, team, lead, t + 1) / parts;
+        const double load = other[t] + (double)(k1 - k0) * (double)M;
+        most = load > most ? load : most;
+    }
+    return most;
+}
+
+/* Sets lead[l] for layer l (K = sizes[l] rows, M = sizes[l + 1] columns)
+ * of a network of L layers for the fused one-row update: -1 for the
+ * default split, else the parts of the layer that the calling thread takes
+ * (part_cut). shares, when not NULL, receives what thread t < threads
+ * updates of layer l's weights (b = 0) and bias (b = 1): the rectangle
+ * k0, k1, j0, j1 of rows_share at shares[((2 l + b) threads + t) 4].
+ *
+ * The calling thread also updates the layers and biases that the forward
+ * pass computes on it alone. With an even split of the largest layer
+ * summed in parts, its share was the longest: on workload A at 2 threads,
+ * 134,794 values against 100,352 (4 parts). The lead of that layer is the
+ * one whose longest share is shortest, when it is shorter than the
+ * default's: 3 of 8 parts on workload A, 109,706 values against 125,440,
+ * and a step of 46-48 instead of 48-52 us (Intel Xeon). */
+static void SFX(rows_plan)(const int *sizes, int L, ptrdiff_t *lead, int threads,
+                           ptrdiff_t *shares)
+{
+    int big = -1;
+    for (int l = 0; l < L; l++) {
+        lead[l] = -1;
+        const ptrdiff_t K = sizes[l], M = sizes[l + 1];
+        const int parts = UK_KPARTS(K);
+        if (parts > 1 && SFX(rows_team)(1, M, K, parts) > 1 &&
+            (big < 0 || K * M > (ptrdiff_t)sizes[big] * sizes[big + 1]))
+            big = l;
+    }
+    const ptrdiff_t Kb = big < 0 ? 0 : sizes[big], Mb = big < 0 ? 0 : sizes[big + 1];
+    const int parts = UK_KPARTS(Kb);
+    const int team = big < 0 ? 0 : SFX(rows_team)(1, Mb, Kb, parts);
+    double *other = team > 0 ? calloc((size_t)team, sizeof(double)) : NULL;
+    if (other) {
+        for (int l = 0; l < L; l++)
+            for (int b = 0; b < 2; b++)
+                for (int t = 0; (l != big || b) && t < team; t++) {
+                    ptrdiff_t k0, k1, j0, j1;
+                    SFX(rows_share)(sizes[l + 1], b ? 1 : sizes[l], -1, t, &k0, &k1, &j0, &j1);
+                    other[t] += (double)(k1 - k0) * (double)(j1 - j0);
+                }
+        double best = SFX(plan_load)(other, team, Kb, Mb, parts, -1);
+        for (int cut = 0; cut <= parts; cut++) {
+            const double load = SFX(plan_load)(other, team, Kb, Mb, parts, cut);
+            if (load < best) {
+                best = load;
+                lead[big] = cut;
+            }
+        }
+        free(other);
+    }
+    for (int l = 0; shares && l < L; l++)
+        for (int b = 0; b < 2; b++)
+            for (int t = 0; t < threads; t++) {
+                ptrdiff_t *r = shares + ((2 * l + b) * threads + t) * 4;
+                SFX(rows_share)(sizes[l + 1], b ? 1 : sizes[l], b ? -1 : lead[l], t, &r[0],
+                                &r[1], &r[2], &r[3]);
+            }
 }
 
 /* gemm_rows for B stored as column panels (fnn_net_pack_panels), serial,

@@ -121,6 +121,8 @@ cdef extern from "fastnn.h" nogil:
                                        ptrdiff_t *bad)
     fnn_status fnn_net_predict(const fnn_net *net, const void *params, const void *X,
                                ptrdiff_t n, ptrdiff_t ldx, int apply_head, void *out)
+    void fnn_net_update_shares(const fnn_net *net, int threads, ptrdiff_t *lead,
+                               ptrdiff_t *shares)
     ptrdiff_t fnn_net_panels_size(const fnn_net *net)
     void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
     fnn_status fnn_net_predict_panels(const fnn_net *net, const void *params, const void *panels,
@@ -693,6 +695,22 @@ cdef class Network:
     def offsets(self):
         """Return [(w_offset, b_offset), ...] of each layer in the flat buffer."""
         return [(self.net.w_offset[l], self.net.b_offset[l]) for l in range(self.net.n_layers)]
+
+    def update_shares(self):
+        """Return how a one-row training step splits each layer over threads.
+
+        For tests and tuning, at the current thread count: ``(lead,
+        shares)``. ``lead[l]`` is the number of parts of layer l's one-row
+        product that the calling thread sums, or -1 for the even split.
+        ``shares[l, b, t]`` holds the rows ``k0, k1`` and columns ``j0, j1``
+        of layer l's weights (b = 0) or bias (b = 1) that thread t updates.
+        """
+        cdef int threads = fnn_get_num_threads()
+        cdef cnp.ndarray lead = np.empty(self.net.n_layers, dtype=np.intp)
+        cdef cnp.ndarray shares = np.empty((self.net.n_layers, 2, threads, 4), dtype=np.intp)
+        fnn_net_update_shares(&self.net, threads, <ptrdiff_t *>cnp.PyArray_DATA(lead),
+                              <ptrdiff_t *>cnp.PyArray_DATA(shares))
+        return lead, shares
 
     cdef int _dt(self):
         return self.net.dtype

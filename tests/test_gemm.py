@@ -149,8 +149,8 @@ def test_gemm_rows_same_bits_for_any_row_count(isa, float_dtype, rng, transa, tr
 @pytest.mark.parametrize("k", [400, 800, 1600, 3100], ids=lambda k: "k%d" % k)
 @pytest.mark.parametrize("transa", [False, True], ids=["A", "At"])
 def test_gemm_long_sum_any_thread_count(isa, float_dtype, rng, k, transa):
-    # One or two rows with a long inner dimension are summed in 2, 4, 8 or
-    # 16 parts (by k). Each thread takes whole parts and then a range of
+    # One or two rows with a long inner dimension are summed in 4, 8 or 16
+    # parts (by k). Each thread takes whole parts and then a range of
     # columns to combine them. The bits are the same for 1, 2 and 3
     # threads, and the combining pass applies alpha and beta.
     import fastnn

@@ -351,19 +351,23 @@ def test_fused_online_step_thread_invariance():
     np.testing.assert_array_equal(results[0], results[2])
 
 
+@pytest.mark.parametrize("sizes", [[800, 300, 1024, 7], [784, 256, 128, 10]],
+                         ids=["columns", "lead"])
 @pytest.mark.parametrize("threads", [2, 3])
-def test_fused_step_thread_split(threads):
+def test_fused_step_thread_split(threads, sizes):
     # The fused update gives each thread the weights it read in the forward
     # pass: rows of the first layer (a sum in parts), blocks of columns of
-    # the second (a column split), and all of the small last layer. Each
-    # element must still get the bits of the separate backward pass and
-    # flat update, and with an L2 term the bits of one thread.
+    # the second (a column split), and all of the small last layer. On the
+    # second network at 2 threads the calling thread sums fewer parts of
+    # the first layer (see test_update_shares). Each element must still get
+    # the bits of the separate backward pass and flat update, and with an L2
+    # term the bits of one thread.
     rng = np.random.default_rng(8)
-    X = rng.normal(size=(6, 800)).astype(np.float32)
-    y = rng.integers(0, 7, size=6)
+    X = rng.normal(size=(6, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], size=6)
 
     def make():
-        net = fastnn.MLP([800, 300, 1024, 7], random_state=4)
+        net = fastnn.MLP(sizes, random_state=4)
         net.configure_optimizer("adam", 0.01)
         return net
 
@@ -384,6 +388,55 @@ def test_fused_step_thread_split(threads):
     np.testing.assert_array_equal(fused._state[1], separate._state[1])
     np.testing.assert_array_equal(penalized.params, serial.params)
     assert penalized_loss == serial_loss
+
+
+def _share_values(shares):
+    return (shares[..., 1] - shares[..., 0]) * (shares[..., 3] - shares[..., 2])
+
+
+@pytest.mark.parametrize("sizes", [[784, 256, 128, 10], [800, 300, 1024, 7], [3100, 64, 10],
+                                   [500, 512, 10], [20, 5, 3]])
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+def test_update_shares_cover_each_block(sizes, threads):
+    # Each weight matrix and bias of a one-row step is shared out among the
+    # threads without overlap or gap, whatever the split.
+    network = fastnn.MLP(sizes, random_state=0).network
+    try:
+        fastnn.set_num_threads(threads)
+        lead, shares = network.update_shares()
+    finally:
+        fastnn.set_num_threads(None)
+    assert shares.shape == (len(sizes) - 1, 2, threads, 4)
+    for l in range(len(sizes) - 1):
+        for b, (K, M) in enumerate([(sizes[l], sizes[l + 1]), (1, sizes[l + 1])]):
+            seen = np.zeros((K, M), dtype=int)
+            for k0, k1, j0, j1 in shares[l, b]:
+                assert 0 <= k0 <= k1 <= K and 0 <= j0 <= j1 <= M
+                seen[k0:k1, j0:j1] += 1
+            np.testing.assert_array_equal(seen, 1, err_msg="layer %d, block %d" % (l, b))
+        if lead[l] >= 0:
+            # a cut layer's threads take whole rows
+            assert (shares[l, 0, :, 2] == 0).all() and (shares[l, 0, :, 3] == sizes[l + 1]).all()
+
+
+def test_update_shares_even_out_workload_a():
+    # Workload A at 2 threads: the calling thread also updates the second
+    # and third layers and the biases (34,442 values). It sums 3 of the 8
+    # parts of the first layer instead of 4, and updates 109,706 values
+    # against 125,440, instead of 134,794 against 100,352.
+    network = fastnn.MLP([784, 256, 128, 10], random_state=0).network
+    try:
+        fastnn.set_num_threads(2)
+        lead, shares = network.update_shares()
+        fastnn.set_num_threads(1)
+        serial_lead, serial = network.update_shares()
+    finally:
+        fastnn.set_num_threads(None)
+    assert lead.tolist() == [3, -1, -1]
+    assert _share_values(shares).sum(axis=(0, 1)).tolist() == [109706, 125440]
+    np.testing.assert_array_equal(shares[0, 0], [[0, 294, 0, 256], [294, 784, 0, 256]])
+    assert serial_lead.tolist() == [-1, -1, -1]
+    assert _share_values(serial).sum() == 235146
 
 
 def test_fused_step_nonfinite_loss():

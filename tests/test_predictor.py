@@ -255,8 +255,8 @@ def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, th
 
 @pytest.mark.parametrize("width", [500, 1600, 3100])
 def test_long_inputs_match_predict_proba(float_dtype, width):
-    # A first layer of 500, 1600 or 3100 inputs sums one or two rows in 2, 8
-    # or 16 parts. The Predictor's panels combine them as predict_proba does,
+    # A first layer of 500, 1600 or 3100 inputs sums one or two rows in 4 or
+    # 16 parts. The Predictor's panels combine them as predict_proba does,
     # so the bits match at any thread count.
     net = fastnn.MLP([width, 70, 3], dtype=np.dtype(float_dtype).name, random_state=0)
     X = rows(2, width=width, seed=5).astype(float_dtype)
