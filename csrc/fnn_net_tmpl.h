@@ -358,8 +358,13 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
         const int fused = act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU;
         const REAL *b = params + net->b_offset[l];
         const ptrdiff_t count = (M + FNN_PANEL_COLS - 1) / FNN_PANEL_COLS;
-        ROWS_PANELS(rows, M, K, in, ld_in, panels, count * t / team, count * (t + 1) / team, row,
-                    dst, M, fused ? b : NULL, act == FNN_ACT_RELU);
+        /* Panels [ceil(count t / team), ceil(count (t + 1) / team)): thread
+         * 0, which starts first, takes the odd one, and all of a last layer
+         * of one panel, so the end of the job need not wait for a worker
+         * to compute it. */
+        ROWS_PANELS(rows, M, K, in, ld_in, panels, (count * t + team - 1) / team,
+                    (count * (t + 1) + team - 1) / team, row, dst, M, fused ? b : NULL,
+                    act == FNN_ACT_RELU);
         /* the end of the job waits for the last layer */
         if (l < L - 1 || !fused)
             fnn_team_barrier(t, team);

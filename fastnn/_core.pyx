@@ -1036,7 +1036,10 @@ cdef class Predictor:
         cdef cnp.ndarray o
         if out is None:
             o = np.empty(shape if shape else (1,), dtype=self.dtype)
-        else:
+        elif not (cnp.PyArray_Check(out) and _ready_output(<cnp.ndarray>out, self.type_num,
+                                                           ndim, n, self.n_outputs,
+                                                           self.squeeze)):
+            # the slow path, to name what is wrong
             if not cnp.PyArray_Check(out):
                 raise TypeError("out must be a NumPy array, got %s" % type(out).__name__)
             o = <cnp.ndarray>out
@@ -1044,6 +1047,8 @@ cdef class Predictor:
                 raise TypeError("out must have dtype %s, the network's, got %s"
                                 % (self.dtype, o.dtype))
             _require(o, "out", self.code, shape if shape else (1,))
+        else:
+            o = <cnp.ndarray>out
 
         cdef ptrdiff_t bad = -1
         cdef void *pp = cnp.PyArray_DATA(self.params)
@@ -1076,6 +1081,22 @@ cdef class Predictor:
         if not shape:
             return o[0]
         return o
+
+
+cdef inline bint _ready_output(cnp.ndarray o, int type_num, int ndim, ptrdiff_t n,
+                              int n_outputs, bint squeeze) noexcept:
+    """Whether o is a writeable C-contiguous array of type_num and of the
+    shape that Predictor.__call__ returns for X of ndim dimensions and n
+    rows: the checks of _require, without building their messages."""
+    if (cnp.PyArray_TYPE(o) != type_num or not cnp.PyArray_IS_C_CONTIGUOUS(o)
+            or not cnp.PyArray_ISWRITEABLE(o)):
+        return False
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(o)
+    if ndim == 1:
+        return cnp.PyArray_NDIM(o) == 1 and dims[0] == (1 if squeeze else n_outputs)
+    if squeeze:
+        return cnp.PyArray_NDIM(o) == 1 and dims[0] == n
+    return cnp.PyArray_NDIM(o) == 2 and dims[0] == n and dims[1] == n_outputs
 
 
 cdef void _expand_two_columns(void *p, ptrdiff_t n, int code) noexcept nogil:
