@@ -227,8 +227,8 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
 
 /*
  * The fused update of nb blocks (fnn_update_block_f32/_f64 in
- * fnn_internal.h) in one job of the thread pool (fnn_team_run), one team
- * for all layers instead of one per layer. Each thread updates the part of each block that it
+ * fnn_internal.h) in one parallel region, one team for all layers instead
+ * of one per layer. Each thread updates the part of each block that it
  * read in the one-row forward pass (rows_share). That is its rows of B for
  * a sum in parts, its blocks of columns for a column split, and all of a
  * block that the forward pass computed on the calling thread. A weight
@@ -240,38 +240,6 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
  * even out the shares. Each element's update depends on its own values
  * only, so any split gives the same bits.
  */
-typedef struct {
-    const fnn_update *u;
-    const SFX(fnn_update_block) *b;
-    int nb, nt;
-} SFX(blocks_job);
-
-/* Thread t of a pool team updates the shares of threads t, t + team, ...
- * of the nt that rows_share counts: its own, or all of them when the job
- * runs alone. */
-static void SFX(run_blocks_job)(void *arg, int t, int team)
-{
-    const SFX(blocks_job) *j = arg;
-    REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
-    const unsigned fp = fnn_flush_begin();
-    for (int s = t; s < j->nt; s += team) {
-        for (int i = 0; i < j->nb; i++) {
-            const SFX(fnn_update_block) *b = &j->b[i];
-            ptrdiff_t k0, k1, j0, j1;
-            const int share = SFX(rows_share)(b->M, b->K, b->lead, s, &k0, &k1, &j0, &j1);
-            if (b->row_sq && (j0 > 0 || j1 < b->M)) {
-                /* whole rows for row_sq: an even split of the rows */
-                k0 = s < share ? b->K * s / share : 0;
-                k1 = s < share ? b->K * (s + 1) / share : 0;
-                j0 = 0;
-                j1 = b->M;
-            }
-            SFX(update_rows)(j->u, b, k0, k1, j0, j1, g);
-        }
-    }
-    fnn_flush_end(fp);
-}
-
 static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb)
 {
     int nt = 1;
@@ -280,9 +248,23 @@ static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) 
         const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, 0, &k0, &k1, &j0, &j1);
         nt = team > nt ? team : nt;
     }
-    /* on the thread pool, whose workers also ran the forward pass's
-     * product (gemm_rows) */
-    SFX(blocks_job) job = {u, b, nb, nt};
-    fnn_team_run(nt, SFX(run_blocks_job), &job);
+    fnn_note_parallel(nt);
+    FNN_PARALLEL_FOR(for (int t = 0; t < nt; t++) {
+        REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
+        const unsigned fp = fnn_flush_begin();
+        for (int i = 0; i < nb; i++) {
+            ptrdiff_t k0, k1, j0, j1;
+            const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, t, &k0, &k1, &j0, &j1);
+            if (b[i].row_sq && (j0 > 0 || j1 < b[i].M)) {
+                /* whole rows for row_sq: an even split of the rows */
+                k0 = t < team ? b[i].K * t / team : 0;
+                k1 = t < team ? b[i].K * (t + 1) / team : 0;
+                j0 = 0;
+                j1 = b[i].M;
+            }
+            SFX(update_rows)(u, &b[i], k0, k1, j0, j1, g);
+        }
+        fnn_flush_end(fp);
+    });
 }
 #undef OPT_BLOCK

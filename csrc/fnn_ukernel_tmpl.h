@@ -797,29 +797,11 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
                                 whole, n - whole, NULL, 0, NULL);
         }
     }
-    fnn_team_barrier(t, team);
+    if (team > 1) {
+        FNN_BARRIER();
+    }
     SFX(combine_parts)(parts, m, n, part, alpha, beta, C, ldc, n * t / team, n * (t + 1) / team,
                        bias, relu, gate, ldg);
-}
-
-/* The arguments of rows_parts, for a job of the thread pool. */
-typedef struct {
-    int transa;
-    ptrdiff_t m, n, k;
-    REAL alpha, beta;
-    const REAL *A, *B;
-    ptrdiff_t lda, ldb, ldc, ldg;
-    REAL *part, *C;
-    const REAL *bias, *gate;
-    int relu;
-    ptrdiff_t lead;
-} SFX(parts_job);
-
-static void SFX(run_parts_job)(void *arg, int t, int team)
-{
-    const SFX(parts_job) *j = arg;
-    SFX(rows_parts)(j->transa, j->m, j->n, j->k, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta,
-                    j->part, j->C, j->ldc, j->bias, j->relu, j->gate, j->ldg, t, team, j->lead);
 }
 
 /* Returns the team size of gemm_rows for m rows of C. The product is
@@ -852,11 +834,18 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                                    (size_t)(UK_KPARTS(k) * m * n) * sizeof(REAL))
                      : NULL;
     if (part) {
-        /* on the thread pool, whose fork, join and barrier cost less than
-         * an OpenMP region's (see fnn_team.c) */
-        SFX(parts_job) job = {transa, m, n, k, alpha, beta, A, B, lda, ldb, ldc, ldg,
-                              part, C, bias, gate, relu, lead};
-        fnn_team_run(SFX(rows_team)(m, n, k, UK_KPARTS(k)), SFX(run_parts_job), &job);
+        const int nt = SFX(rows_team)(m, n, k, UK_KPARTS(k));
+        fnn_note_parallel(nt);
+#ifdef _OPENMP
+        if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+            SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias,
+                            relu, gate, ldg, omp_get_thread_num(), omp_get_num_threads(), lead);
+            return;
+        }
+#endif
+        SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias, relu,
+                        gate, ldg, 0, 1, lead);
         return;
     }
     /* NOTE: with no memory for the parts, a long sum is taken whole below,
