@@ -88,18 +88,6 @@ void fnn_note_parallel(int nthreads);
 #define FNN_PARALLEL_MIN_FLOPS 500000.0
 #endif
 
-/* A job for fnn_team_run: thread t of a team of `team` threads. */
-typedef void (*fnn_team_fn)(void *arg, int t, int team);
-/* Runs fn(arg, t, nt) for t < nt on the pool of spinning threads in
- * fnn_team.c, t = 0 on the calling thread, and returns when all are done.
- * The job runs as fn(arg, 0, 1) alone when the pool is busy with another
- * caller's job, in a forked child, and in a serial build; it must give the
- * same result at any team size. */
-void fnn_team_run(int nt, fnn_team_fn fn, void *arg);
-/* Thread t waits until all `team` threads of the running fnn_team_run job
- * arrive. */
-void fnn_team_barrier(int t, int team);
-
 /* A barrier of the enclosing OpenMP team; nothing in a serial build, whose
  * compiler would otherwise warn about an unknown pragma. */
 #ifdef _OPENMP

@@ -342,7 +342,7 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
 /* Runs the layers of a forward pass of at most FNN_PANEL_MAX_ROWS rows as
  * thread t of a team of `team`, reading the weights from panels. Each
  * thread computes a contiguous range of each layer's panels, and a barrier
- * of the pool (fnn_team_barrier) separates the layers. The output activations other than identity and
+ * separates the layers. The output activations other than identity and
  * ReLU run on thread 0 over the whole layer, as fnn_net_predict runs them. */
 static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, const REAL *panels,
                                      const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
@@ -360,19 +360,21 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
         const ptrdiff_t count = (M + FNN_PANEL_COLS - 1) / FNN_PANEL_COLS;
         /* Panels [ceil(count t / team), ceil(count (t + 1) / team)): thread
          * 0, which starts first, takes the odd one, and all of a last layer
-         * of one panel, so the end of the job need not wait for a worker
-         * to compute it. */
+         * of one panel, so the end of the region need not wait for a
+         * worker to compute it. */
         ROWS_PANELS(rows, M, K, in, ld_in, panels, (count * t + team - 1) / team,
                     (count * (t + 1) + team - 1) / team, row, dst, M, fused ? b : NULL,
                     act == FNN_ACT_RELU);
-        /* the end of the job waits for the last layer */
-        if (l < L - 1 || !fused)
-            fnn_team_barrier(t, team);
+        /* the end of the parallel region waits for the last layer */
+        if (team > 1 && (l < L - 1 || !fused)) {
+            FNN_BARRIER();
+        }
         if (!fused) {
             if (t == 0)
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);
-            if (l < L - 1)
-                fnn_team_barrier(t, team);
+            if (team > 1 && l < L - 1) {
+                FNN_BARRIER();
+            }
         }
         panels += K * M;
         in = dst;
@@ -380,25 +382,8 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
     }
 }
 
-typedef struct {
-    const fnn_net *net;
-    const REAL *params, *panels, *X;
-    ptrdiff_t rows;
-    REAL *scratch, *row, *logits;
-} SFX(panels_job);
-
-static void SFX(run_panels_job)(void *arg, int t, int team)
-{
-    const SFX(panels_job) *j = arg;
-    SFX(forward_panels_part)(j->net, j->params, j->panels, j->X, j->rows, j->scratch, j->row,
-                             j->logits, t, team);
-}
-
 /* Computes the logits of at most FNN_PANEL_MAX_ROWS rows from the panels.
- * All layers run in one job of the thread pool (fnn_team_run) when the
- * weights are large enough. The pool's fork, join and barriers cost less
- * than an OpenMP region's: a one-row prediction of workload A took 4.9-5.2
- * instead of 5.8-6.2 us at 2 threads (Intel Xeon, alternating runs). */
+ * All layers run in one parallel region when the weights are large enough. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)
@@ -406,8 +391,16 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
     const ptrdiff_t weights = fnn_net_panels_size(net);
     /* memory-bound: weigh the bytes of the weights, as gemm_rows does */
     const int nt = fnn_threads_for(2.0 * (double)rows * (double)weights * (double)sizeof(REAL));
-    SFX(panels_job) job = {net, params, panels, X, rows, scratch, row, logits};
-    fnn_team_run(nt, SFX(run_panels_job), &job);
+    fnn_note_parallel(nt);
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits,
+                                 omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, 1);
 }
 
 /* Rows per chunk of fnn_net_predict: bounds the per-thread scratch memory. */
