@@ -11,6 +11,12 @@
  * overflow to inf); inputs below -87.3 give 0 instead of a denormal.
  * tanh: an odd polynomial for |x| < 0.625 (Cephes' tanhf coefficients),
  * else 1 - 2 / (e^{2|x|} + 1) with the sign restored; |x| >= 9 gives +-1.
+ * There e^{2|x|} skips exp's range guards, and the AVX and AVX-512 units
+ * take 2 / d from the reciprocal estimate and a Newton step instead of a
+ * division. With min and max as single instructions too, bias + tanh over
+ * 4096 x 256 floats on one core took 608 instead of 760 us with AVX-512,
+ * and 777 instead of 912 us with AVX2 (Intel Xeon), at most 1.4 eps from
+ * float64 over [-12, 12].
  * logistic: e = exp(-|x|), then 1 / (1 + e) or e / (1 + e) by sign, so
  * neither branch overflows.
  * All three stay within a few float32 ulp of the exact function and keep
@@ -18,6 +24,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 typedef float vf32 __attribute__((vector_size(UK_VLEN * sizeof(float))));
 typedef int32_t vi32 __attribute__((vector_size(UK_VLEN * sizeof(float))));
@@ -33,14 +42,28 @@ static inline vf32 vselect_f32(vi32 mask, vf32 a, vf32 b)
     return (vf32)((mask & (vi32)a) | (~mask & (vi32)b));
 }
 
+/* a < b ? a : b per lane (b where either is NaN), as minps computes it */
 static inline vf32 vmin_f32(vf32 a, vf32 b)
 {
+#if defined(__AVX512F__) && UK_VLEN == 16
+    return (vf32)_mm512_min_ps((__m512)a, (__m512)b);
+#elif defined(__AVX__) && UK_VLEN == 8
+    return (vf32)_mm256_min_ps((__m256)a, (__m256)b);
+#else
     return vselect_f32(a < b, a, b);
+#endif
 }
 
+/* a > b ? a : b per lane (b where either is NaN), as maxps computes it */
 static inline vf32 vmax_f32(vf32 a, vf32 b)
 {
+#if defined(__AVX512F__) && UK_VLEN == 16
+    return (vf32)_mm512_max_ps((__m512)a, (__m512)b);
+#elif defined(__AVX__) && UK_VLEN == 8
+    return (vf32)_mm256_max_ps((__m256)a, (__m256)b);
+#else
     return vselect_f32(a > b, a, b);
+#endif
 }
 
 static inline vf32 vabs_f32(vf32 x)
@@ -82,6 +105,45 @@ static inline vf32 vlogistic_f32(vf32 x)
     return vselect_f32(x != x, x, vselect_f32(x >= 0, inv, e * inv));
 }
 
+/* 2 / d for d >= 1, within about an ulp. On x86 from the reciprocal
+ * estimate and one Newton step for the quotient, which keeps the divider,
+ * whose throughput is a vector per 8-10 cycles, out of the loop. */
+static inline vf32 vtwo_over_f32(vf32 d)
+{
+#if defined(__AVX512F__) && UK_VLEN == 16
+    const vf32 r = (vf32)_mm512_rcp14_ps((__m512)d); /* relative error < 2^-14 */
+#elif defined(__AVX__) && UK_VLEN == 8
+    const vf32 r = (vf32)_mm256_rcp_ps((__m256)d); /* relative error < 1.5 * 2^-12 */
+#else
+    return 2.0f / d;
+#endif
+#if (defined(__AVX512F__) && UK_VLEN == 16) || (defined(__AVX__) && UK_VLEN == 8)
+    vf32 q = r + r;
+    q = q + r * (2.0f - d * q); /* error squared: < 2^-23 after rcp_ps */
+    return q;
+#endif
+}
+
+/* e^{2a} for 0.625 <= a <= 9: vexp_f32 without its guards for NaN, overflow
+ * and underflow, which the range excludes. */
+static inline vf32 vexp2x_f32(vf32 a)
+{
+    const vf32 x = a + a;
+    const vf32 shifter = vsplat_f32(12582912.0f);
+    vf32 t = x * 1.44269504088896341f + shifter;
+    vf32 n = t - shifter;
+    vf32 r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    vf32 p = vsplat_f32(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    vf32 y = p * r * r + r + 1.0f;
+    return y * (vf32)((((vi32)t - (vi32)shifter) + 127) << 23);
+}
+
 static inline vf32 vtanh_f32(vf32 x)
 {
     vf32 ax = vmin_f32(vabs_f32(x), vsplat_f32(9.0f));
@@ -95,8 +157,9 @@ static inline vf32 vtanh_f32(vf32 x)
     p = p * z - 3.33332819422e-1f;
     vf32 small = p * z * x + x;
 
-    /* large |x|: sign(x) (1 - 2 / (e^{2|x|} + 1)) */
-    vf32 big = 1.0f - 2.0f / (vexp_f32(ax + ax) + 1.0f);
+    /* large |x|: sign(x) (1 - 2 / (e^{2|x|} + 1)); the clamp keeps NaN
+     * and small lanes in the range of vexp2x_f32 */
+    vf32 big = 1.0f - vtwo_over_f32(vexp2x_f32(vmax_f32(ax, vsplat_f32(0.625f))) + 1.0f);
     big = (vf32)((vi32)big | ((vi32)x & INT32_MIN));
     return vselect_f32(x != x, x, vselect_f32(ax < 0.625f, small, big));
 }

@@ -329,6 +329,25 @@ def test_softmax_head_float32_ulps(isa, rng):
     np.testing.assert_allclose(P, expected, rtol=rtol, atol=np.finfo(np.float32).tiny)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+def test_float32_activation_ulps(isa, activation):
+    # float32 tanh and logistic on every ISA, over a dense grid of [-12, 12]
+    # (both branches of tanh and the cut at 0.625 between them) and
+    # extremes, stay within 4 float32 eps of float64, relative to the
+    # result. The vector units take 2 / d from a reciprocal estimate and a
+    # Newton step.
+    x = np.concatenate([np.linspace(-12.0, 12.0, 400_001),
+                        [0.625, -0.625, 9.0, 20.0, -1e4, 1e-30]])
+    Z = x.astype(np.float32)[None, :].copy()
+    ref = activation_ref(Z.astype(np.float64), activation)
+    _core.bias_act(Z, None, activation)
+    rel = np.abs(Z - ref) / np.maximum(np.abs(ref), np.finfo(np.float32).tiny)
+    worst = int(rel.argmax())
+    assert rel[0, worst] <= 4 * np.finfo(np.float32).eps, (
+        "%s on %s: %.2g eps at x = %r"
+        % (activation, isa, rel[0, worst] / np.finfo(np.float32).eps, float(x[worst])))
+
+
 def test_logistic_head(float_dtype, isa, rng):
     # 202 rows span four blocks of 64, so the float32 vector kernel runs
     # several times, and the last block ends in a partial vector
