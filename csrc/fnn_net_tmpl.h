@@ -383,7 +383,11 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
 }
 
 /* Computes the logits of at most FNN_PANEL_MAX_ROWS rows from the panels.
- * All layers run in one parallel region when the weights are large enough. */
+ * All layers run in one parallel region when the weights are large enough.
+ * TODO: a one-row prediction of workload A spends about 1.3 us of its 5-6
+ * us in libgomp's fork, barriers and join. A thread pool of fastnn's own
+ * cut that by 0.8 us but fought libgomp's spinning workers (csrc/README.md,
+ * Threads); it would have to run every kernel. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)
