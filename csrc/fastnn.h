@@ -217,7 +217,9 @@ double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *param
  * Train on the batches [first_batch, last_batch) of an epoch: batch b contains
  * rows order[b*batch_size ...] (order may be NULL for 0..n-1). Each batch
  * runs forward, backward and the optimizer step. Adds sum over batches of
- * loss * rows to *loss_sum. Stops with FNN_ENONFINITE at a non-finite loss.
+ * loss * rows to *loss_sum. Stops with FNN_ENONFINITE at a non-finite loss,
+ * and with FNN_ENOMEM when the thread split of one-row steps (a few bytes
+ * per layer) cannot be allocated.
  */
 fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,
                                  void *params, void *grads, void *state1, void *state2,
