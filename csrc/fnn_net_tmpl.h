@@ -339,19 +339,23 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
     return status;
 }
 
-/* Runs the layers of a forward pass of at most FNN_PANEL_MAX_ROWS rows as
- * thread t of a team of `team`, reading the weights from panels. Each
- * thread computes a contiguous range of each layer's panels, and a barrier
- * separates the layers. The output activations other than identity and
- * ReLU run on thread 0 over the whole layer, as fnn_net_predict runs them. */
+/* Runs layers [l0, l1) of a forward pass of at most FNN_PANEL_MAX_ROWS
+ * rows as thread t of a team of `team`, reading the weights from panels.
+ * Each thread computes a contiguous range of each layer's panels, and a
+ * barrier separates the layers. The output activations other than identity
+ * and ReLU run on thread 0 over the whole layer, as fnn_net_predict runs
+ * them. Layer l reads X when l = 0, else the scratch half that layer l - 1
+ * wrote. */
 static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, const REAL *panels,
                                      const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
-                                     REAL *logits, int t, int team)
+                                     REAL *logits, int l0, int l1, int t, int team)
 {
     const int L = net->n_layers;
-    const REAL *in = X;
-    ptrdiff_t ld_in = net->sizes[0];
-    for (int l = 0; l < L; l++) {
+    const REAL *in = l0 == 0 ? X : scratch + ((l0 - 1) % 2) * rows * net->max_width;
+    ptrdiff_t ld_in = net->sizes[l0];
+    for (int l = 0; l < l0; l++)
+        panels += (ptrdiff_t)net->sizes[l] * net->sizes[l + 1];
+    for (int l = l0; l < l1; l++) {
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         REAL *dst = l == L - 1 ? logits : scratch + (l % 2) * rows * net->max_width;
         const int act = SFX(layer_act)(net, l);
@@ -359,20 +363,18 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
         const REAL *b = params + net->b_offset[l];
         const ptrdiff_t count = (M + FNN_PANEL_COLS - 1) / FNN_PANEL_COLS;
         /* Panels [ceil(count t / team), ceil(count (t + 1) / team)): thread
-         * 0, which starts first, takes the odd one, and all of a last layer
-         * of one panel, so the end of the region need not wait for a
-         * worker to compute it. */
+         * 0, which starts first, takes the odd one. */
         ROWS_PANELS(rows, M, K, in, ld_in, panels, (count * t + team - 1) / team,
                     (count * (t + 1) + team - 1) / team, row, dst, M, fused ? b : NULL,
                     act == FNN_ACT_RELU);
-        /* the end of the parallel region waits for the last layer */
-        if (team > 1 && (l < L - 1 || !fused)) {
+        /* the end of the parallel region waits for its last layer */
+        if (team > 1 && (l < l1 - 1 || !fused)) {
             FNN_BARRIER();
         }
         if (!fused) {
             if (t == 0)
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);
-            if (team > 1 && l < L - 1) {
+            if (team > 1 && l < l1 - 1) {
                 FNN_BARRIER();
             }
         }
@@ -382,29 +384,47 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
     }
 }
 
+/* Weights of a layer, in bytes, below which the layers from it to the
+ * output run on the calling thread after the parallel region. On workload
+ * A (second layer 128 KiB) the region's end then takes the place of the
+ * first barrier, and two barriers and a join became one join: a one-row
+ * prediction took 5.28-5.42 instead of 5.57-5.79 us (Intel Xeon, 2
+ * threads, alternating runs). */
+#define PANELS_TAIL_BYTES (256 * 1024)
+
 /* Computes the logits of at most FNN_PANEL_MAX_ROWS rows from the panels.
- * All layers run in one parallel region when the weights are large enough.
- * TODO: a one-row prediction of workload A spends about 1.3 us of its 5-6
- * us in libgomp's fork, barriers and join. A thread pool of fastnn's own
+ * The layers up to the last one of PANELS_TAIL_BYTES or more run in one
+ * parallel region when the weights are large enough, the smaller layers
+ * after it on the calling thread.
+ * TODO: a one-row prediction of workload A spends about 1 us of its 5-6
+ * us in libgomp's fork, barrier and join. A thread pool of fastnn's own
  * cut that by 0.8 us but fought libgomp's spinning workers (csrc/README.md,
  * Threads); it would have to run every kernel. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)
 {
+    const int L = net->n_layers;
     const ptrdiff_t weights = fnn_net_panels_size(net);
     /* memory-bound: weigh the bytes of the weights, as gemm_rows does */
     const int nt = fnn_threads_for(2.0 * (double)rows * (double)weights * (double)sizeof(REAL));
     fnn_note_parallel(nt);
 #ifdef _OPENMP
     if (nt > 1) {
+        int split = L;
+        while (split > 1 && (double)net->sizes[split - 1] * (double)net->sizes[split] *
+                                    (double)sizeof(REAL) < PANELS_TAIL_BYTES)
+            split--;
 #pragma omp parallel num_threads(nt)
-        SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits,
+        SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, split,
                                  omp_get_thread_num(), omp_get_num_threads());
+        if (split < L)
+            SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, split,
+                                     L, 0, 1);
         return;
     }
 #endif
-    SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, 1);
+    SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, L, 0, 1);
 }
 
 /* Rows per chunk of fnn_net_predict: bounds the per-thread scratch memory. */
