@@ -25,6 +25,7 @@ enum {
     FNN_SCRATCH_PREDICT,
     FNN_SCRATCH_PARTIAL,
     FNN_SCRATCH_FUSED,
+    FNN_SCRATCH_RESUME,
     FNN_SCRATCH_SLOTS
 };
 void *fnn_scratch(int slot, size_t bytes);
@@ -174,6 +175,15 @@ typedef void (*fnn_gemm_rows_f64)(int transa, int transb, ptrdiff_t m, ptrdiff_t
                                   ptrdiff_t ldc, const double *bias, int relu,
                                   const double *gate, ptrdiff_t ldg, ptrdiff_t lead);
 
+/* A one-row product over column panels in two calls; see
+ * rows_panels_resume in fnn_ukernel_tmpl.h. */
+typedef int (*fnn_rows_panels_resume_f32)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_t k1,
+                                          const float *a, const float *panels, float *acc,
+                                          float *c, const float *bias, int relu);
+typedef int (*fnn_rows_panels_resume_f64)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_t k1,
+                                          const double *a, const double *panels, double *acc,
+                                          double *c, const double *bias, int relu);
+
 /* Chooses how the fused one-row update splits each layer; see rows_plan
  * in fnn_ukernel_tmpl.h. */
 typedef void (*fnn_rows_plan_fn)(const int *sizes, int L, ptrdiff_t *lead, int threads,
@@ -290,6 +300,8 @@ typedef struct {
     fnn_gemm_tn_f64 gemm_tn_f64;
     int tn_cols_f32, tn_cols_f64; /* widest C that gemm_tn takes */
     fnn_rows_plan_fn rows_plan_f32, rows_plan_f64;
+    fnn_rows_panels_resume_f32 rows_panels_resume_f32;
+    fnn_rows_panels_resume_f64 rows_panels_resume_f64;
 } fnn_kernel_table;
 
 /* Row tiles of a block of mc rows: full tiles of mr rows, except at the
@@ -339,6 +351,8 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
         .gemm_tn_f32 = gemm_tn_f32, .gemm_tn_f64 = gemm_tn_f64,                        \
         .tn_cols_f32 = tn_cols_f32, .tn_cols_f64 = tn_cols_f64,                        \
         .rows_plan_f32 = rows_plan_f32, .rows_plan_f64 = rows_plan_f64,                \
+        .rows_panels_resume_f32 = rows_panels_resume_f32,                             \
+        .rows_panels_resume_f64 = rows_panels_resume_f64,                             \
     }
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -35,6 +35,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f32)
 #define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f32)
 #define ROWS_PLAN (fnn_kernels()->rows_plan_f32)
+#define ROWS_RESUME (fnn_kernels()->rows_panels_resume_f32)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
@@ -43,6 +44,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #undef OPTIMIZER_STEP
 #undef ROWS_PANELS
 #undef ROWS_PLAN
+#undef ROWS_RESUME
 
 #define REAL double
 #define SFX(name) name##_f64
@@ -51,6 +53,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #define OPTIMIZER_STEP (fnn_kernels()->optimizer_step_f64)
 #define ROWS_PANELS (fnn_kernels()->gemm_rows_panels_f64)
 #define ROWS_PLAN (fnn_kernels()->rows_plan_f64)
+#define ROWS_RESUME (fnn_kernels()->rows_panels_resume_f64)
 #include "fnn_net_tmpl.h"
 #undef REAL
 #undef SFX
@@ -59,6 +62,7 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 #undef OPTIMIZER_STEP
 #undef ROWS_PANELS
 #undef ROWS_PLAN
+#undef ROWS_RESUME
 
 fnn_status fnn_net_init(fnn_net *net, int n_layers, const int *sizes, const int *activation,
                         int output, int dtype)

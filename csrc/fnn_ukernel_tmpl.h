@@ -642,15 +642,19 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
  * for p = 0, 1, ... in order, as rows_range does, so the bits are the
  * same. rows_range loads and stores its sums every four rows, and a
  * one-row prediction through it took about 20% longer. */
-static void SFX(panel_row)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
-                           const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
-                           REAL *restrict c, const REAL *restrict bias, int relu)
+static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
+                                const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
+                                const REAL *init, REAL *c, const REAL *restrict bias,
+                                int relu)
 {
     enum { NV = UK_PANEL_GROUP / UK_VLEN };
     for (ptrdiff_t j0 = 0; j0 < cols; j0 += UK_PANEL_GROUP) {
         SFX(vec) acc[NV];
-        for (int v = 0; v < NV; v++)
+        for (int v = 0; v < NV; v++) {
             acc[v] = (SFX(vec)){0};
+            if (init)
+                memcpy(&acc[v], init + j0 + v * UK_VLEN, sizeof(acc[v]));
+        }
         for (ptrdiff_t p = 0; p < k; p++) {
             const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
             const REAL *row = panel + p * ldp + j0;
@@ -672,6 +676,15 @@ static void SFX(panel_row)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
             memcpy(c + j0 + v * UK_VLEN, &z, sizeof(z));
         }
     }
+}
+
+/* panel_row from sums of zero; init, when not NULL, holds sums to go on
+ * from (panel_row_from), which gives the bits of one pass over all rows. */
+static inline void SFX(panel_row)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
+                                  const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
+                                  REAL *restrict c, const REAL *restrict bias, int relu)
+{
+    SFX(panel_row_from)(k, a, inca, panel, ldp, cols, NULL, c, bias, relu);
 }
 
 /* rows_range, with whole blocks of UK_ROWS_BLOCK columns through
@@ -1037,6 +1050,31 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
         }
     }
 }
+/* The one-row gemm_rows_panels of an n-column layer with k inputs, in two
+ * calls that give its bits: with begin, acc[j] := sum_{p < k1} a[p] B[p][j];
+ * then, with begin 0, the sums go on over k1 <= p < k from acc, and c[j] :=
+ * that + bias[j] (ReLU when relu). The forward pass of the Predictor lets
+ * the calling thread begin a small layer over the inputs that it computed
+ * itself while the other threads finish theirs. Returns 0, doing nothing,
+ * where gemm_rows_panels would sum in parts or n has a narrow panel. */
+static int SFX(rows_panels_resume)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_t k1,
+                                   const REAL *a, const REAL *panels, REAL *acc, REAL *c,
+                                   const REAL *bias, int relu)
+{
+    if (UK_KPARTS(k) > 1 || n % FNN_PANEL_COLS != 0 || k1 < 0 || k1 > k)
+        return 0;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += FNN_PANEL_COLS) {
+        const REAL *panel = panels + j0 * k;
+        if (begin)
+            SFX(panel_row)(k1, a, 1, panel, FNN_PANEL_COLS, FNN_PANEL_COLS, acc + j0, NULL, 0);
+        else
+            SFX(panel_row_from)(k - k1, a + k1, 1, panel + k1 * FNN_PANEL_COLS, FNN_PANEL_COLS,
+                                FNN_PANEL_COLS, acc + j0, c + j0, bias ? bias + j0 : NULL,
+                                relu);
+    }
+    return 1;
+}
+
 #undef UK_ROWS_BLOCK
 #undef UK_KPARTS
 #undef UK_KPARTS_MAX

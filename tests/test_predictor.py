@@ -288,6 +288,32 @@ def test_wide_layers_same_bits_as_predict_proba(isa, float_dtype, activation, th
         fastnn.set_num_threads(previous)
 
 
+@pytest.mark.parametrize("sizes", [[784, 256, 128, 10], [1000, 200, 64, 5], [784, 256, 192]],
+                         ids=["workload_a", "one_panel", "output"])
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_small_layer_after_region_same_bits(float_dtype, sizes, activation, threads):
+    # For one row the calling thread begins the layer after the parallel
+    # region over the inputs it computed itself, and finishes it once the
+    # region has ended. The sums must keep the order of one pass, so the
+    # bits are those of predict_proba. The last network's resumed layer is
+    # its output layer.
+    net = fastnn.MLP(sizes, activation=activation, dtype=np.dtype(float_dtype).name,
+                     random_state=2)
+    X = rows(2, width=sizes[0], seed=11).astype(float_dtype)
+    previous = fastnn.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        predictor, logits = net.predictor(), net.predictor(logits=True)
+        for n in (1, 2):
+            np.testing.assert_array_equal(predictor(X[:n]), net.predict_proba(X[:n]),
+                                          err_msg="%d row(s)" % n)
+            np.testing.assert_array_equal(logits(X[:n]), net.decision_function(X[:n]),
+                                          err_msg="%d row(s)" % n)
+    finally:
+        fastnn.set_num_threads(previous)
+
+
 @pytest.mark.parametrize("width", [500, 1600, 3100])
 def test_long_inputs_match_predict_proba(float_dtype, width):
     # A first layer of 500, 1600 or 3100 inputs sums one or two rows in 4 or
