@@ -181,6 +181,7 @@ typedef struct {
     void *xbatch;   /* rows x sizes[0]: gathered inputs */
     void *ybatch;   /* rows x sizes[L]: gathered targets */
     void *wbatch;   /* rows: gathered sample weights */
+    ptrdiff_t *lead; /* n_layers: thread split of one-row steps, set by each training call */
     uint64_t dropout_step; /* selects the dropout masks; +1 per trained batch */
 } fnn_workspace;
 
@@ -217,9 +218,7 @@ double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *param
  * Train on the batches [first_batch, last_batch) of an epoch: batch b contains
  * rows order[b*batch_size ...] (order may be NULL for 0..n-1). Each batch
  * runs forward, backward and the optimizer step. Adds sum over batches of
- * loss * rows to *loss_sum. Stops with FNN_ENONFINITE at a non-finite loss,
- * and with FNN_ENOMEM when the thread split of one-row steps (a few bytes
- * per layer) cannot be allocated.
+ * loss * rows to *loss_sum. Stops with FNN_ENONFINITE at a non-finite loss.
  */
 fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,
                                  void *params, void *grads, void *state1, void *state2,

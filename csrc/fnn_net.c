@@ -164,7 +164,8 @@ fnn_status fnn_workspace_reserve(fnn_workspace *ws, const fnn_net *net, ptrdiff_
     ws->xbatch = fnn_aligned_alloc((size_t)(rows * net->sizes[0]) * elem);
     ws->ybatch = fnn_aligned_alloc((size_t)(rows * net->sizes[net->n_layers]) * elem);
     ws->wbatch = fnn_aligned_alloc((size_t)rows * elem);
-    if (!ws->acts || !ws->delta || !ws->xbatch || !ws->ybatch || !ws->wbatch) {
+    ws->lead = malloc((size_t)net->n_layers * sizeof(*ws->lead));
+    if (!ws->acts || !ws->delta || !ws->xbatch || !ws->ybatch || !ws->wbatch || !ws->lead) {
         fnn_workspace_free(ws);
         return FNN_ENOMEM;
     }
@@ -181,6 +182,7 @@ void fnn_workspace_free(fnn_workspace *ws)
     fnn_aligned_free(ws->xbatch);
     fnn_aligned_free(ws->ybatch);
     fnn_aligned_free(ws->wbatch);
+    free(ws->lead);
     memset(ws, 0, sizeof(*ws));
 }
 

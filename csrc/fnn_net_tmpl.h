@@ -277,9 +277,10 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
                                          double alpha, double *loss_sum)
 {
     const ptrdiff_t n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
-    /* the thread split of each layer for one-row steps, set at the first */
-    ptrdiff_t *lead = NULL;
-    fnn_status status = FNN_OK;
+    /* The thread split of one-row steps, planned at the first one because
+     * the thread count and the kernels may have changed since the last
+     * call. */
+    int planned = 0;
     for (ptrdiff_t b = first_batch; b < last_batch; b++) {
         const ptrdiff_t r0 = b * batch_size;
         const ptrdiff_t rows = n - r0 < batch_size ? n - r0 : batch_size;
@@ -299,15 +300,11 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
             }
         }
 
-        if (rows == 1 && !lead) {
-            lead = malloc((size_t)net->n_layers * sizeof(*lead));
-            if (!lead) {
-                status = FNN_ENOMEM;
-                break;
-            }
-            ROWS_PLAN(net->sizes, net->n_layers, lead, 0, NULL);
+        if (rows == 1 && !planned) {
+            ROWS_PLAN(net->sizes, net->n_layers, ws->lead, 0, NULL);
+            planned = 1;
         }
-        SFX(net_forward)(net, ws, params, xb, rows, n_in, rows == 1 ? lead : NULL);
+        SFX(net_forward)(net, ws, params, xb, rows, n_in, rows == 1 ? ws->lead : NULL);
         double loss;
         if (rows == 1) {
             /* One row: the gradient is an outer product, as cheap to form
@@ -316,27 +313,23 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
             fnn_update u;
             fnn_optimizer_begin(opt, &u);
             loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, &u,
-                                     lead, state1, state2);
+                                     ws->lead, state1, state2);
             if (!isfinite(loss)) {
                 if (opt->kind == FNN_OPT_ADAM)
                     opt->t -= 1; /* no step was taken, as in the unfused path */
-                status = FNN_ENONFINITE;
-                break;
+                return FNN_ENONFINITE;
             }
         } else {
             loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, NULL,
                                      NULL, NULL, NULL);
-            if (!isfinite(loss)) {
-                status = FNN_ENONFINITE;
-                break;
-            }
+            if (!isfinite(loss))
+                return FNN_ENONFINITE;
             OPTIMIZER_STEP(opt, params, state1, state2, grads, net->n_params);
         }
         ws->dropout_step++;
         *loss_sum += loss * (double)rows;
     }
-    free(lead);
-    return status;
+    return FNN_OK;
 }
 
 /* Runs layers [l0, l1) of a forward pass of at most FNN_PANEL_MAX_ROWS

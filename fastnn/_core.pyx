@@ -847,9 +847,6 @@ cdef class Network:
                                            alpha, &loss_sum)
         if status == FNN_ENONFINITE:
             raise NonFiniteLossError("the training loss became NaN or infinite")
-        if status == FNN_ENOMEM:
-            raise MemoryError("could not allocate the scratch memory of a one-row training "
-                              "step (%d layers)" % self.net.n_layers)
         if status != FNN_OK:
             raise RuntimeError("training failed with status %d" % status)
         return loss_sum
