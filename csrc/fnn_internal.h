@@ -369,7 +369,7 @@ extern const fnn_kernel_table fnn_kernels_avx512;
  * where gate[i * ldg + j] <= 0 (gate may be NULL). The same values as
  * fnn_gemm followed by fnn_bias_act (identity or relu), or by
  * fnn_act_backward with relu and gate as A. lead sets the thread split of a
- * one-row product summed in parts (see cell_cut in fnn_ukernel_tmpl.h),
+ * one-row product summed in parts (see part_cut in fnn_ukernel_tmpl.h),
  * -1 for the default; it never changes the result. */
 void fnn_gemm_ep_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                      const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,

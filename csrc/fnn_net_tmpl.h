@@ -62,8 +62,9 @@ static int SFX(has_dropout)(const fnn_net *net, int l)
     return net->dropout && l < net->n_layers - 1 && net->dropout[l] > 0;
 }
 
-/* Forward pass of n rows. lead, when not NULL, holds each layer's thread
- * split of a one-row product (rows_plan); it never changes the result. */
+/* Runs the forward pass of n rows. lead, when not NULL, is each layer's
+ * thread split of a one-row product (rows_plan), which never changes the
+ * result. */
 static void SFX(net_forward)(const fnn_net *net, fnn_workspace *ws, const REAL *params,
                              const REAL *X, ptrdiff_t n, ptrdiff_t ldx, const ptrdiff_t *lead)
 {
@@ -332,6 +333,22 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
     return FNN_OK;
 }
 
+/* Returns the weights of layer l in the panel copy of fnn_net_pack_panels. */
+static const REAL *SFX(layer_panels)(const fnn_net *net, const REAL *panels, int l)
+{
+    for (int q = 0; q < l; q++)
+        panels += (ptrdiff_t)net->sizes[q] * net->sizes[q + 1];
+    return panels;
+}
+
+/* Returns where layer l of a forward pass over the panels writes its
+ * rows: the logits for the last layer, else one half of scratch. */
+static REAL *SFX(panels_out)(const fnn_net *net, REAL *scratch, REAL *logits, ptrdiff_t rows,
+                             int l)
+{
+    return l == net->n_layers - 1 ? logits : scratch + (l % 2) * rows * net->max_width;
+}
+
 /* Runs layers [l0, l1) of a forward pass of at most FNN_PANEL_MAX_ROWS
  * rows as thread t of a team of `team`, reading the weights from panels.
  * Each thread computes a contiguous range of each layer's panels, and a
@@ -344,14 +361,12 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
                                      REAL *logits, int l0, int l1, int t, int team,
                                      REAL *resume, ptrdiff_t *resumed)
 {
-    const int L = net->n_layers;
-    const REAL *in = l0 == 0 ? X : scratch + ((l0 - 1) % 2) * rows * net->max_width;
+    const REAL *in = l0 == 0 ? X : SFX(panels_out)(net, scratch, logits, rows, l0 - 1);
     ptrdiff_t ld_in = net->sizes[l0];
-    for (int l = 0; l < l0; l++)
-        panels += (ptrdiff_t)net->sizes[l] * net->sizes[l + 1];
+    panels = SFX(layer_panels)(net, panels, l0);
     for (int l = l0; l < l1; l++) {
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
-        REAL *dst = l == L - 1 ? logits : scratch + (l % 2) * rows * net->max_width;
+        REAL *dst = SFX(panels_out)(net, scratch, logits, rows, l);
         const int act = SFX(layer_act)(net, l);
         const int fused = act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU;
         const REAL *b = params + net->b_offset[l];
@@ -362,8 +377,8 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
                     (count * (t + 1) + team - 1) / team, row, dst, M, fused ? b : NULL,
                     act == FNN_ACT_RELU);
         if (resume && t == 0 && l == l1 - 1) {
-            /* begin the next layer over the inputs that this thread
-             * computed, while the others finish theirs */
+            /* Begin the next layer over the inputs that this thread
+             * computed, while the others finish theirs. */
             ptrdiff_t c0 = FNN_PANEL_COLS * ((count + team - 1) / team);
             c0 = c0 < M ? c0 : M;
             if (ROWS_RESUME(1, net->sizes[l + 2], M, c0, dst, panels + K * M, resume, NULL,
@@ -389,25 +404,24 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
 
 /* Weights of a layer, in bytes, below which the layers from it to the
  * output run on the calling thread after the parallel region. On workload
- * A (second layer 128 KiB) the region's end then takes the place of the
- * first barrier, and two barriers and a join became one join: a one-row
+ * A (second layer 128 KiB) the region's end then replaces the first
+ * barrier, so two barriers and a join became one join. A one-row
  * prediction took 5.28-5.42 instead of 5.57-5.79 us (Intel Xeon, 2
  * threads, alternating runs). */
 #define PANELS_TAIL_BYTES (256 * 1024)
 
 /* Computes the logits of at most FNN_PANEL_MAX_ROWS rows from the panels.
- * The layers up to the last one of PANELS_TAIL_BYTES or more run in one
- * parallel region when the weights are large enough, the smaller layers
- * after it on the calling thread. For one row, the calling thread begins
- * the first of those over its own part of the region's output while the
- * other threads finish theirs (rows_panels_resume), and finishes it after
- * the region with the same bits: on workload A, 5.08-5.18 instead of
- * 5.58-5.69 us with both changes (Intel Xeon, 2 threads, alternating
- * runs).
- * TODO: a one-row prediction of workload A spends about 1 us of its 5 us
- * in libgomp's fork and join. A thread pool of fastnn's own
- * cut that by 0.8 us but fought libgomp's spinning workers (csrc/README.md,
- * Threads); it would have to run every kernel. */
+ * When the weights are large enough, the layers up to the last one of
+ * PANELS_TAIL_BYTES or more run in one parallel region, and the smaller
+ * layers after it on the calling thread. For one row, the calling thread
+ * begins the first of those inside the region, over its own part of the
+ * region's output (rows_panels_resume), and finishes it after the region
+ * with the same bits. With both changes a one-row prediction of workload A
+ * took 5.08-5.18 instead of 5.58-5.69 us (Intel Xeon, 2 threads,
+ * alternating runs).
+ * TODO: libgomp's fork and join take about 1 us of that. A thread pool of
+ * fastnn's own cut 0.8 us but fought libgomp's spinning workers
+ * (csrc/README.md, Threads), so it would have to run every kernel. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)
@@ -423,9 +437,9 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
         while (split > 1 && (double)net->sizes[split - 1] * (double)net->sizes[split] *
                                     (double)sizeof(REAL) < PANELS_TAIL_BYTES)
             split--;
-        /* One row: the calling thread begins the first layer after the
-         * region over its own part of the region's output (ROWS_RESUME),
-         * when both layers apply their activation in the product. */
+        /* For one row, the calling thread begins the first layer after the
+         * region (ROWS_RESUME) when both layers apply their activation in
+         * the product. */
         REAL *resume = NULL;
         ptrdiff_t resumed = 0;
         const int act0 = split < L ? SFX(layer_act)(net, split - 1) : -1;
@@ -440,14 +454,11 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
         int tail = split;
         if (resumed > 0) {
             /* the rest of that layer's sums, then its bias and activation */
-            ptrdiff_t offset = 0;
-            for (int l = 0; l < split; l++)
-                offset += (ptrdiff_t)net->sizes[l] * net->sizes[l + 1];
-            const REAL *in = scratch + ((split - 1) % 2) * rows * net->max_width;
-            REAL *dst = split == L - 1 ? logits : scratch + (split % 2) * rows * net->max_width;
-            ROWS_RESUME(0, net->sizes[split + 1], net->sizes[split], resumed, in,
-                        panels + offset, resume, dst, params + net->b_offset[split],
-                        act1 == FNN_ACT_RELU);
+            ROWS_RESUME(0, net->sizes[split + 1], net->sizes[split], resumed,
+                        SFX(panels_out)(net, scratch, logits, rows, split - 1),
+                        SFX(layer_panels)(net, panels, split), resume,
+                        SFX(panels_out)(net, scratch, logits, rows, split),
+                        params + net->b_offset[split], act1 == FNN_ACT_RELU);
             tail = split + 1;
         }
         if (tail < L)

@@ -678,8 +678,8 @@ static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t i
     }
 }
 
-/* panel_row from sums of zero; init, when not NULL, holds sums to go on
- * from (panel_row_from), which gives the bits of one pass over all rows. */
+/* Runs panel_row_from with sums that start at zero. Starting instead from
+ * the sums of the first rows gives the bits of one pass over all rows. */
 static inline void SFX(panel_row)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
                                   const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
                                   REAL *restrict c, const REAL *restrict bias, int relu)
@@ -932,21 +932,21 @@ static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, ptrdiff_t lead, int t, ptrd
     return team;
 }
 
-/* The largest number of values that one thread of a team updates in a fused
- * one-row step when the largest layer summed in parts, K x M in `parts`
- * parts, is cut with this lead; other[t] holds thread t's values of the
+/* Returns the largest number of values that one thread of a team updates
+ * in a fused one-row step when the largest layer summed in parts (K x M, in
+ * `parts` parts) is cut with this lead. other[t] is thread t's count in the
  * other blocks. */
 static double SFX(plan_load)(const double *other, int team, ptrdiff_t K, ptrdiff_t M, int parts,
                              ptrdiff_t lead)
 {
-    double most = 0;
+    double max_load = 0;
     for (int t = 0; t < team; t++) {
         const ptrdiff_t k0 = K * SFX(part_cut)(parts, team, lead, t) / parts;
         const ptrdiff_t k1 = K * SFX(part_cut)(parts, team, lead, t + 1) / parts;
         const double load = other[t] + (double)(k1 - k0) * (double)M;
-        most = load > most ? load : most;
+        max_load = load > max_load ? load : max_load;
     }
-    return most;
+    return max_load;
 }
 
 /* Sets lead[l] for layer l (K = sizes[l] rows, M = sizes[l + 1] columns)
@@ -959,10 +959,10 @@ static double SFX(plan_load)(const double *other, int team, ptrdiff_t K, ptrdiff
  * The calling thread also updates the layers and biases that the forward
  * pass computes on it alone. With an even split of the largest layer
  * summed in parts, its share was the longest: on workload A at 2 threads,
- * 134,794 values against 100,352 (4 parts). The lead of that layer is the
- * one whose longest share is shortest, when it is shorter than the
- * default's: 3 of 8 parts on workload A, 109,706 values against 125,440,
- * and a step of 46-48 instead of 48-52 us (Intel Xeon). */
+ * 134,794 values against 100,352 (4 parts). The plan takes the lead whose
+ * longest share is shortest, when that beats the default split. On
+ * workload A that is 3 of 8 parts, 109,706 values against 125,440, and a
+ * step took 46-48 instead of 48-52 us (Intel Xeon). */
 static void SFX(rows_plan)(const int *sizes, int L, ptrdiff_t *lead, int threads,
                            ptrdiff_t *shares)
 {
@@ -980,13 +980,17 @@ static void SFX(rows_plan)(const int *sizes, int L, ptrdiff_t *lead, int threads
     const int team = big < 0 ? 0 : SFX(rows_team)(1, Mb, Kb, parts);
     double *other = team > 0 ? calloc((size_t)team, sizeof(double)) : NULL;
     if (other) {
-        for (int l = 0; l < L; l++)
-            for (int b = 0; b < 2; b++)
-                for (int t = 0; (l != big || b) && t < team; t++) {
+        for (int l = 0; l < L; l++) {
+            for (int b = 0; b < 2; b++) {
+                if (l == big && b == 0)
+                    continue; /* the layer being planned */
+                for (int t = 0; t < team; t++) {
                     ptrdiff_t k0, k1, j0, j1;
                     SFX(rows_share)(sizes[l + 1], b ? 1 : sizes[l], -1, t, &k0, &k1, &j0, &j1);
                     other[t] += (double)(k1 - k0) * (double)(j1 - j0);
                 }
+            }
+        }
         double best = SFX(plan_load)(other, team, Kb, Mb, parts, -1);
         for (int cut = 0; cut <= parts; cut++) {
             const double load = SFX(plan_load)(other, team, Kb, Mb, parts, cut);
@@ -1050,13 +1054,14 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
         }
     }
 }
-/* The one-row gemm_rows_panels of an n-column layer with k inputs, in two
- * calls that give its bits: with begin, acc[j] := sum_{p < k1} a[p] B[p][j];
- * then, with begin 0, the sums go on over k1 <= p < k from acc, and c[j] :=
- * that + bias[j] (ReLU when relu). The forward pass of the Predictor lets
- * the calling thread begin a small layer over the inputs that it computed
- * itself while the other threads finish theirs. Returns 0, doing nothing,
- * where gemm_rows_panels would sum in parts or n has a narrow panel. */
+
+/* Computes the one-row gemm_rows_panels of an n-column layer with k
+ * inputs in two calls, with its bits. With begin set, acc[j] := sum over p <
+ * k1 of a[p] B[p][j]. With begin 0, the sums go on from acc over k1 <= p <
+ * k, and c[j] := sum + bias[j], then ReLU when relu. The Predictor's
+ * calling thread begins a small layer over the inputs it computed itself
+ * while the other threads finish theirs. Returns 0 and does nothing where
+ * gemm_rows_panels would sum in parts, or n leaves a narrow panel. */
 static int SFX(rows_panels_resume)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_t k1,
                                    const REAL *a, const REAL *panels, REAL *acc, REAL *c,
                                    const REAL *bias, int relu)
