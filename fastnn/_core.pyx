@@ -702,7 +702,7 @@ cdef class Network:
         For tests and tuning, at the current thread count: ``(lead,
         shares)``. ``lead[l]`` is the number of parts of layer l's one-row
         product that the calling thread sums, or -1 for the even split.
-        ``shares[l, b, t]`` holds the rows ``k0, k1`` and columns ``j0, j1``
+        ``shares[l, b, t]`` contains the rows ``k0, k1`` and columns ``j0, j1``
         of layer l's weights (b = 0) or bias (b = 1) that thread t updates.
         """
         cdef int threads = fnn_get_num_threads()

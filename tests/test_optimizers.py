@@ -359,9 +359,9 @@ def test_fused_step_thread_split(threads, sizes):
     # pass: rows of the first layer (a sum in parts), blocks of columns of
     # the second (a column split), and all of the small last layer. On the
     # second network at 2 threads the calling thread sums fewer parts of
-    # the first layer (see test_update_shares). Each element must still get
-    # the bits of the separate backward pass and flat update, and with an L2
-    # term the bits of one thread.
+    # the first layer (see test_update_shares_even_out_workload_a). Each
+    # element must still get the bits of the separate backward pass and flat
+    # update, and with an L2 term the bits of one thread.
     rng = np.random.default_rng(8)
     X = rng.normal(size=(6, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], size=6)
@@ -413,12 +413,14 @@ def test_update_shares_cover_each_block(sizes, threads):
         for b, (K, M) in enumerate([(sizes[l], sizes[l + 1]), (1, sizes[l + 1])]):
             seen = np.zeros((K, M), dtype=int)
             for k0, k1, j0, j1 in shares[l, b]:
-                assert 0 <= k0 <= k1 <= K and 0 <= j0 <= j1 <= M
+                assert 0 <= k0 <= k1 <= K
+                assert 0 <= j0 <= j1 <= M
                 seen[k0:k1, j0:j1] += 1
             np.testing.assert_array_equal(seen, 1, err_msg="layer %d, block %d" % (l, b))
         if lead[l] >= 0:
             # a cut layer's threads take whole rows
-            assert (shares[l, 0, :, 2] == 0).all() and (shares[l, 0, :, 3] == sizes[l + 1]).all()
+            assert (shares[l, 0, :, 2] == 0).all()
+            assert (shares[l, 0, :, 3] == sizes[l + 1]).all()
 
 
 @pytest.mark.skipif(not _core.has_openmp(), reason="serial build: one thread updates all")

@@ -137,26 +137,37 @@ def test_pickle_round_trip(network):
     np.testing.assert_array_equal(clone(X), predictor(X))
 
 
-def test_many_threads_at_once(network):
-    predictor = network.predictor()
-    inputs = [rows(1 + i % 3, seed=10 + i).astype(network.dtype) for i in range(16)]
-    expected = [network.predict_proba(X) for X in inputs]
+def serve_at_once(predictor, inputs, expected, workers, repeats):
+    """Call predictor from `workers` Python threads started together.
+
+    Each thread cycles through inputs. Returns the (worker, repeat) pairs
+    whose result differed from expected, and the threads still alive after
+    60 s.
+    """
     failures = []
-    start = threading.Barrier(8)
+    start = threading.Barrier(workers)
 
     def serve(worker):
         start.wait()
-        for repeat in range(200):
+        for repeat in range(repeats):
             i = (worker + repeat) % len(inputs)
             if not np.array_equal(predictor(inputs[i]), expected[i]):
                 failures.append((worker, repeat))
 
-    threads = [threading.Thread(target=serve, args=(w,)) for w in range(8)]
+    threads = [threading.Thread(target=serve, args=(w,)) for w in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    return failures, [thread for thread in threads if thread.is_alive()]
+
+
+def test_many_threads_at_once(network):
+    predictor = network.predictor()
+    inputs = [rows(1 + i % 3, seed=10 + i).astype(network.dtype) for i in range(16)]
+    expected = [network.predict_proba(X) for X in inputs]
+    failures, alive = serve_at_once(predictor, inputs, expected, workers=8, repeats=200)
+    assert alive == []
     assert failures == []
 
 
@@ -172,26 +183,12 @@ def wide_network():
 
 def test_wide_network_callers_at_once(wide_network):
     # Callers on several Python threads each run a team of their own. Every
-    # answer must still be the one of predict_proba.
+    # result must still equal predict_proba's.
     predictor = wide_network.predictor()
     inputs = [rows(1 + i % 2, width=600, seed=30 + i) for i in range(8)]
     expected = [wide_network.predict_proba(X) for X in inputs]
-    failures = []
-    start = threading.Barrier(4)
-
-    def serve(worker):
-        start.wait()
-        for repeat in range(300):
-            i = (worker + repeat) % len(inputs)
-            if not np.array_equal(predictor(inputs[i]), expected[i]):
-                failures.append((worker, repeat))
-
-    threads = [threading.Thread(target=serve, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    failures, alive = serve_at_once(predictor, inputs, expected, workers=4, repeats=300)
+    assert alive == []
     assert failures == []
 
 
