@@ -614,9 +614,13 @@ def test_interrupt_exits_130(tmp_path, command):
     args = [a.format(data=DATA) for a in command] + ["--out", str(model_path)]
     env = dict(os.environ, FASTNN_NUM_THREADS="2")
     env["PYTHONPATH"] = str(PACKAGE_PARENT)
+    # A runner started in the background by a shell without job control
+    # ignores SIGINT, and so would the child; Python only installs its
+    # Ctrl-C handler where SIGINT has the default action.
     process = subprocess.Popen(
         [sys.executable, "-m", "fastnn", *args], cwd=PACKAGE_PARENT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = []
     for line in process.stderr:
