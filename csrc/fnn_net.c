@@ -28,6 +28,26 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
     return (double)(mix64(key + index) >> 11) * 0x1.0p-53 >= rate;
 }
 
+/* Floating-point operations of a training step's products (2 per weight
+ * and row forward, 4 backward) below which the forward and backward passes
+ * of a batch of several rows run on the calling thread alone. Each kernel
+ * also has its own threshold (fnn_threads_for), but a split product leaves
+ * its output and the weights that it read in two cores' caches, and the
+ * kernels that follow on the calling thread then fetch them from the
+ * other core. On the Intel Xeon guest of bench/README.md, an estimator fit
+ * at 2 threads against 1 took (time ratios, median of 7 alternating runs):
+ * 1.14 for 64-100-10 at batch 200 (8.9 MFLOP per step), 1.00 at batch 500
+ * (22 MFLOP), 0.87 for 64-256-10 at batch 500 (57 MFLOP) and 0.82 for
+ * 256-256-10 at batch 200 (82 MFLOP). Workload A at batch 32 takes 45 MFLOP
+ * per step. One-row steps keep their own split (rows_plan). */
+#define STEP_PARALLEL_MIN_FLOPS 20e6
+
+/* Whether the forward and backward passes of n rows run serially. */
+static int serial_batch(const fnn_net *net, ptrdiff_t n)
+{
+    return n > 1 && 6.0 * (double)n * (double)net->n_params < STEP_PARALLEL_MIN_FLOPS;
+}
+
 #define REAL float
 #define SFX(name) name##_f32
 #define UPDATE_BLOCKS (fnn_kernels()->update_blocks_f32)
@@ -198,10 +218,15 @@ fnn_status fnn_net_forward(const fnn_net *net, fnn_workspace *ws, const void *pa
 {
     if (n > ws->rows)
         return FNN_EINVAL;
+    const int serial = serial_batch(net, n);
+    if (serial)
+        fnn_serial_begin();
     if (net->dtype == FNN_FLOAT32)
         net_forward_f32(net, ws, params, X, n, ldx, NULL);
     else
         net_forward_f64(net, ws, params, X, n, ldx, NULL);
+    if (serial)
+        fnn_serial_end();
     return FNN_OK;
 }
 
@@ -211,11 +236,18 @@ double fnn_net_backward(const fnn_net *net, fnn_workspace *ws, const void *param
 {
     if (n > ws->rows || n <= 0)
         return NAN;
-    if (net->dtype == FNN_FLOAT32)
-        return net_backward_f32(net, ws, (float *)params, grads, X, ldx, Y, w, n, alpha, NULL,
-                                NULL, NULL, NULL);
-    return net_backward_f64(net, ws, (double *)params, grads, X, ldx, Y, w, n, alpha, NULL, NULL,
-                            NULL, NULL);
+    const int serial = serial_batch(net, n);
+    if (serial)
+        fnn_serial_begin();
+    const double loss =
+        net->dtype == FNN_FLOAT32
+            ? net_backward_f32(net, ws, (float *)params, grads, X, ldx, Y, w, n, alpha, NULL,
+                               NULL, NULL, NULL)
+            : net_backward_f64(net, ws, (double *)params, grads, X, ldx, Y, w, n, alpha, NULL,
+                               NULL, NULL, NULL);
+    if (serial)
+        fnn_serial_end();
+    return loss;
 }
 
 fnn_status fnn_net_train_batches(const fnn_net *net, fnn_workspace *ws, fnn_optimizer *opt,

@@ -305,6 +305,10 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
             ROWS_PLAN(net->sizes, net->n_layers, ws->lead, 0, NULL);
             planned = 1;
         }
+        /* the optimizer step keeps its own thread count */
+        const int serial = serial_batch(net, rows);
+        if (serial)
+            fnn_serial_begin();
         SFX(net_forward)(net, ws, params, xb, rows, n_in, rows == 1 ? ws->lead : NULL);
         double loss;
         if (rows == 1) {
@@ -323,6 +327,8 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
         } else {
             loss = SFX(net_backward)(net, ws, params, grads, xb, n_in, yb, wb, rows, alpha, NULL,
                                      NULL, NULL, NULL);
+            if (serial)
+                fnn_serial_end();
             if (!isfinite(loss))
                 return FNN_ENONFINITE;
             OPTIMIZER_STEP(opt, params, state1, state2, grads, net->n_params);

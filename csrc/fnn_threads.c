@@ -22,6 +22,9 @@
 static int num_threads = 1;
 static volatile int parallel_used = 0;
 static volatile int fork_serial = 0;
+static unsigned long parallel_calls = 0;
+/* depth of fnn_serial_begin calls on this thread */
+static _Thread_local int serial_depth = 0;
 
 #ifdef FNN_HAVE_ATFORK
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -74,10 +77,25 @@ int fnn_fork_serial(void)
     return fork_serial;
 }
 
+void fnn_serial_begin(void)
+{
+    serial_depth++;
+}
+
+void fnn_serial_end(void)
+{
+    serial_depth--;
+}
+
+unsigned long fnn_parallel_calls(void)
+{
+    return __atomic_load_n(&parallel_calls, __ATOMIC_RELAXED);
+}
+
 int fnn_threads_for(double flops)
 {
 #ifdef _OPENMP
-    if (fork_serial || num_threads <= 1 || flops < FNN_PARALLEL_MIN_FLOPS)
+    if (fork_serial || serial_depth > 0 || num_threads <= 1 || flops < FNN_PARALLEL_MIN_FLOPS)
         return 1;
     double by_size = flops / FNN_PARALLEL_MIN_FLOPS;
     return by_size < num_threads ? (int)by_size : num_threads;
@@ -89,7 +107,10 @@ int fnn_threads_for(double flops)
 
 void fnn_note_parallel(int nthreads)
 {
-    if (nthreads > 1 && !parallel_used) {
+    if (nthreads <= 1)
+        return;
+    __atomic_fetch_add(&parallel_calls, 1, __ATOMIC_RELAXED);
+    if (!parallel_used) {
         ensure_atfork();
         parallel_used = 1;
     }

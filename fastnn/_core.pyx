@@ -36,6 +36,7 @@ cdef extern from "fastnn.h" nogil:
     void fnn_set_num_threads(int n)
     int fnn_get_num_threads()
     int fnn_fork_serial()
+    unsigned long fnn_parallel_calls()
 
     void fnn_gemm_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                       float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
@@ -172,6 +173,11 @@ def get_num_threads():
 def fork_serial():
     """Return True in a forked child that runs every kernel serially."""
     return bool(fnn_fork_serial())
+
+
+def parallel_calls():
+    """Return how many kernel calls in this process have run on more than one thread."""
+    return fnn_parallel_calls()
 
 
 def isa_detected():

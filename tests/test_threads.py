@@ -278,6 +278,59 @@ def test_predict_thread_invariance(dtype):
         assert np.array_equal(outputs[1][1], outputs[n_threads][1])
 
 
+# ---- small batches stay on one thread ---------------------------------------
+
+
+def _digits_shaped(n_rows):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(n_rows, 64)).astype(np.float32)
+    return X, rng.integers(0, 10, size=n_rows)
+
+
+@needs_openmp
+def test_small_training_batches_run_serially():
+    # 64-100-10 has 7,510 parameters: a step over 200 rows has 9 MFLOP of
+    # products, under the 20 MFLOP from which a step may use more threads,
+    # although its largest product (2.6 MFLOP) would get two on its own.
+    fastnn.set_num_threads(2)
+    X, y = _digits_shaped(800)
+    net = fastnn.MLP([64, 100, 10], random_state=0)
+    before = _core.parallel_calls()
+    net.fit(X, y, epochs=2, batch_size=200)
+    assert _core.parallel_calls() == before
+
+    # batches of 800 rows (36 MFLOP per step) split their products
+    net.fit(X, y, epochs=1, batch_size=800)
+    assert _core.parallel_calls() > before
+
+
+@needs_openmp
+def test_small_forward_backward_runs_serially():
+    fastnn.set_num_threads(2)
+    net = fastnn.MLP([64, 100, 10], random_state=0)
+    X, y = _digits_shaped(1000)
+    before = _core.parallel_calls()
+    small = net.forward_backward(X[:200], y[:200])
+    assert _core.parallel_calls() == before
+    # 1,000 rows: 45 MFLOP
+    large = net.forward_backward(X, y)
+    assert _core.parallel_calls() > before
+    assert np.isfinite(small)
+    assert np.isfinite(large)
+
+
+def test_small_batches_match_one_thread():
+    # the serial rule changes where products run, never their bits
+    X, y = _digits_shaped(800)
+    params = {}
+    for n_threads in (1, 2):
+        fastnn.set_num_threads(n_threads)
+        net = fastnn.MLP([64, 100, 10], random_state=0)
+        net.fit(X, y, epochs=2, batch_size=200)
+        params[n_threads] = net.params.copy()
+    assert np.array_equal(params[1], params[2])
+
+
 # ---- fork safety ------------------------------------------------------------
 
 
