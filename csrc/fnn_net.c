@@ -31,8 +31,8 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
 /* Floating-point operations of a training step's products (2 per weight
  * and row forward, 4 backward) below which the forward and backward passes
  * of a batch of several rows run on the calling thread alone. Each kernel
- * also has its own threshold (fnn_threads_for), but a split product leaves
- * its output and the weights that it read in two cores' caches, and the
+ * also has its own threshold (fnn_threads_for). But a split product leaves
+ * its output and the weights that it read in two cores' caches. The
  * kernels that follow on the calling thread then fetch them from the
  * other core. On the Intel Xeon guest of bench/README.md, an estimator fit
  * at 2 threads against 1 took (time ratios, median of 7 alternating runs):

@@ -289,9 +289,9 @@ def _digits_shaped(n_rows):
 
 @needs_openmp
 def test_small_training_batches_run_serially():
-    # 64-100-10 has 7,510 parameters: a step over 200 rows has 9 MFLOP of
-    # products, under the 20 MFLOP from which a step may use more threads,
-    # although its largest product (2.6 MFLOP) would get two on its own.
+    # 64-100-10 has 7,510 parameters, so a step over 200 rows has 9 MFLOP
+    # of products. A step needs 20 MFLOP for more threads, although its
+    # largest product (2.6 MFLOP) would get two on its own.
     fastnn.set_num_threads(2)
     X, y = _digits_shaped(800)
     net = fastnn.MLP([64, 100, 10], random_state=0)
