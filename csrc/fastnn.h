@@ -72,11 +72,12 @@ int fnn_get_num_threads(void);
 /* Threads a kernel with about `flops` floating-point operations will use. */
 int fnn_threads_for(double flops);
 /* Between these two calls (they nest), every kernel that the calling thread
- * starts runs on that thread alone; other threads are not affected. */
+ * starts runs on that thread alone. Other threads are not affected. */
 void fnn_serial_begin(void);
 void fnn_serial_end(void);
-/* How many kernel calls in this process have asked for more than one
- * thread so far: lets tests see whether a call ran in parallel. */
+/* Returns how many kernel calls started by the calling thread have
+ * requested more than one thread, so that tests can see whether a call ran
+ * in parallel. */
 unsigned long fnn_parallel_calls(void);
 /* 1 in a child process forked after the parent ran a parallel region: such
  * a child runs every kernel on the calling thread (GNU libgomp would hang). */

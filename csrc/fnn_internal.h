@@ -75,9 +75,9 @@ static inline ptrdiff_t fnn_chunk_start(ptrdiff_t count, int nt, int t)
     return t * q + (t < r ? t : r);
 }
 
-/* Records that a kernel starts a parallel region of nthreads threads: one
- * of more than one makes a later forked child run serially, and counts in
- * fnn_parallel_calls. */
+/* Records that a kernel starts a parallel region of nthreads threads. A
+ * region of more than one thread makes a later forked child run serially
+ * and counts in fnn_parallel_calls. */
 void fnn_note_parallel(int nthreads);
 
 /* Below this many floating-point operations a kernel stays on one thread,

@@ -34,15 +34,15 @@ static inline int dropout_keep(uint64_t key, uint64_t index, double rate)
  * also has its own threshold (fnn_threads_for). But a split product leaves
  * its output and the weights that it read in two cores' caches. The
  * kernels that follow on the calling thread then fetch them from the
- * other core. On the Intel Xeon guest of bench/README.md, an estimator fit
- * at 2 threads against 1 took (time ratios, median of 7 alternating runs):
- * 1.14 for 64-100-10 at batch 200 (8.9 MFLOP per step), 1.00 at batch 500
- * (22 MFLOP), 0.87 for 64-256-10 at batch 500 (57 MFLOP) and 0.82 for
- * 256-256-10 at batch 200 (82 MFLOP). Workload A at batch 32 takes 45 MFLOP
- * per step. One-row steps keep their own split (rows_plan). */
+ * other core. On the Intel Xeon guest of bench/README.md, estimator fits
+ * were timed at 2 threads against 1 (median of 7 alternating runs). The
+ * time ratios were 1.14 for 64-100-10 at batch 200 (8.9 MFLOP per step),
+ * 1.00 at batch 500 (22 MFLOP), 0.87 for 64-256-10 at batch 500 (57 MFLOP)
+ * and 0.82 for 256-256-10 at batch 200 (82 MFLOP). Workload A at batch 32
+ * takes 45 MFLOP per step. One-row steps keep their own split (rows_plan). */
 #define STEP_PARALLEL_MIN_FLOPS 20e6
 
-/* Whether the forward and backward passes of n rows run serially. */
+/* Returns whether the forward and backward passes of n rows run serially. */
 static int serial_batch(const fnn_net *net, ptrdiff_t n)
 {
     return n > 1 && 6.0 * (double)n * (double)net->n_params < STEP_PARALLEL_MIN_FLOPS;

@@ -305,7 +305,7 @@ static fnn_status SFX(net_train_batches)(const fnn_net *net, fnn_workspace *ws, 
             ROWS_PLAN(net->sizes, net->n_layers, ws->lead, 0, NULL);
             planned = 1;
         }
-        /* the optimizer step keeps its own thread count */
+        /* forward and backward only: the optimizer step keeps its own thread count */
         const int serial = serial_batch(net, rows);
         if (serial)
             fnn_serial_begin();

@@ -22,8 +22,9 @@
 static int num_threads = 1;
 static volatile int parallel_used = 0;
 static volatile int fork_serial = 0;
-static unsigned long parallel_calls = 0;
-/* depth of fnn_serial_begin calls on this thread */
+/* Kernel calls of this thread that requested more than one thread. */
+static _Thread_local unsigned long parallel_calls = 0;
+/* Depth of nested fnn_serial_begin calls on this thread. */
 static _Thread_local int serial_depth = 0;
 
 #ifdef FNN_HAVE_ATFORK
@@ -89,7 +90,7 @@ void fnn_serial_end(void)
 
 unsigned long fnn_parallel_calls(void)
 {
-    return __atomic_load_n(&parallel_calls, __ATOMIC_RELAXED);
+    return parallel_calls;
 }
 
 int fnn_threads_for(double flops)
@@ -109,7 +110,7 @@ void fnn_note_parallel(int nthreads)
 {
     if (nthreads <= 1)
         return;
-    __atomic_fetch_add(&parallel_calls, 1, __ATOMIC_RELAXED);
+    parallel_calls++;
     if (!parallel_used) {
         ensure_atfork();
         parallel_used = 1;

@@ -176,7 +176,7 @@ def fork_serial():
 
 
 def parallel_calls():
-    """Return how many kernel calls in this process have run on more than one thread."""
+    """Return how many kernel calls started by this thread have requested more than one thread."""
     return fnn_parallel_calls()
 
 
@@ -1043,12 +1043,12 @@ cdef class Predictor:
         cdef cnp.npy_intp dims[2]
         cdef Py_ssize_t d
         if out is None:
-            # through the C API: np.empty's attribute lookups and argument
-            # parsing took a few tenths of a microsecond per call
+            # The C API saves np.empty's attribute lookups and argument
+            # parsing, about 0.1 us per call. A scalar result takes shape (1,).
             dims[0] = 1
             for d in range(len(shape)):
                 dims[d] = shape[d]
-            o = cnp.PyArray_EMPTY(len(shape) if shape else 1, dims, self.type_num, 0)
+            o = cnp.PyArray_EMPTY(max(len(shape), 1), dims, self.type_num, 0)
         elif not (cnp.PyArray_Check(out) and _ready_output(<cnp.ndarray>out, self.type_num,
                                                            ndim, n, self.n_outputs,
                                                            self.squeeze)):

@@ -615,8 +615,8 @@ def test_interrupt_exits_130(tmp_path, command):
     env = dict(os.environ, FASTNN_NUM_THREADS="2")
     env["PYTHONPATH"] = str(PACKAGE_PARENT)
     # A runner started in the background by a shell without job control
-    # ignores SIGINT, and so would the child; Python only installs its
-    # Ctrl-C handler where SIGINT has the default action.
+    # ignores SIGINT, and so would the child. Python installs its Ctrl-C
+    # handler only where SIGINT has the default action.
     process = subprocess.Popen(
         [sys.executable, "-m", "fastnn", *args], cwd=PACKAGE_PARENT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
