@@ -24,6 +24,7 @@ CSRC = "csrc"
 COMMON_SOURCES = [
     "fnn_cpu.c",
     "fnn_threads.c",
+    "fnn_team.c",
     "fnn_gemm.c",
     "fnn_ops.c",
     "fnn_optim.c",

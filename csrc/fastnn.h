@@ -79,6 +79,18 @@ void fnn_serial_end(void);
  * requested more than one thread, so that tests can see whether a call ran
  * in parallel. */
 unsigned long fnn_parallel_calls(void);
+/* The thread pool of the one-row forward pass (fnn_team.c), for tests and
+ * tuning. fnn_team_jobs returns how many jobs the calling thread ran on
+ * the pool's workers. fnn_team_set_window sets the time after an OpenMP
+ * region within which the pool is not used, in ns. A negative value
+ * restores the one read from the environment. fnn_omp_spin_window_ns
+ * computes that time from the values of GOMP_SPINCOUNT, OMP_WAIT_POLICY
+ * and KMP_BLOCKTIME (each may be NULL), for libgomp or, with llvm_runtime
+ * set, for LLVM's runtime. */
+unsigned long fnn_team_jobs(void);
+void fnn_team_set_window(double ns);
+double fnn_omp_spin_window_ns(const char *spincount, const char *wait_policy,
+                              const char *blocktime, int llvm_runtime);
 /* 1 in a child process forked after the parent ran a parallel region: such
  * a child runs every kernel on the calling thread (GNU libgomp would hang). */
 int fnn_fork_serial(void);

@@ -90,6 +90,25 @@ void fnn_note_parallel(int nthreads);
 #define FNN_PARALLEL_MIN_FLOPS 500000.0
 #endif
 
+/* A job for fnn_team_run: thread t of a team of `team` threads. */
+typedef void (*fnn_team_fn)(void *arg, int t, int team);
+/* Runs fn(arg, t, nt) for t < nt on the pool of spinning threads in
+ * fnn_team.c, t = 0 on the calling thread, and returns 1 when all are
+ * done. When another thread is using the pool, or a worker cannot be
+ * started, it runs fn(arg, 0, 1) alone and returns 1: the job must give
+ * the same result at any team size. Returns 0 without running anything
+ * when nt < 2, in a forked child, in a build without the pool, and while
+ * the OpenMP runtime's workers may still spin after a region of fastnn
+ * (fnn_omp_mark): the caller then runs the job in an OpenMP region. */
+int fnn_team_run(int nt, fnn_team_fn fn, void *arg);
+/* Thread t waits until all `team` threads of the running fnn_team_run job
+ * arrive. */
+void fnn_team_barrier(int t, int team);
+/* Stamps the start or end of an OpenMP region. Spinning workers of the
+ * pool go to sleep, and fnn_team_run leaves the cores to the OpenMP
+ * runtime's workers for as long as they spin. */
+void fnn_omp_mark(void);
+
 /* A barrier of the enclosing OpenMP team; nothing in a serial build, whose
  * compiler would otherwise warn about an unknown pragma. */
 #ifdef _OPENMP
@@ -106,8 +125,10 @@ void fnn_note_parallel(int nthreads);
 #define FNN_PARALLEL_FOR(...)                                                    \
     do {                                                                         \
         if (nt > 1) {                                                            \
+            fnn_omp_mark();                                                      \
             _Pragma("omp parallel for num_threads(nt) schedule(static)")         \
             __VA_ARGS__                                                          \
+            fnn_omp_mark();                                                      \
         } else {                                                                 \
             __VA_ARGS__                                                          \
         }                                                                        \

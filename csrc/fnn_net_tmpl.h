@@ -358,14 +358,15 @@ static REAL *SFX(panels_out)(const fnn_net *net, REAL *scratch, REAL *logits, pt
 /* Runs layers [l0, l1) of a forward pass of at most FNN_PANEL_MAX_ROWS
  * rows as thread t of a team of `team`, reading the weights from panels.
  * Each thread computes a contiguous range of each layer's panels, and a
- * barrier separates the layers. The output activations other than identity
+ * barrier separates the layers: the pool's (fnn_team_barrier) when `pool`
+ * is set, else the OpenMP team's. The output activations other than identity
  * and ReLU run on thread 0 over the whole layer, as fnn_net_predict runs
  * them. Layer l reads X when l = 0, else the scratch half that layer l - 1
  * wrote. */
 static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, const REAL *panels,
                                      const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                      REAL *logits, int l0, int l1, int t, int team,
-                                     REAL *resume, ptrdiff_t *resumed)
+                                     REAL *resume, ptrdiff_t *resumed, int pool)
 {
     const REAL *in = l0 == 0 ? X : SFX(panels_out)(net, scratch, logits, rows, l0 - 1);
     ptrdiff_t ld_in = net->sizes[l0];
@@ -393,19 +394,44 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
         }
         /* the end of the parallel region waits for its last layer */
         if (team > 1 && (l < l1 - 1 || !fused)) {
-            FNN_BARRIER();
+            if (pool) {
+                fnn_team_barrier(t, team);
+            } else {
+                FNN_BARRIER();
+            }
         }
         if (!fused) {
             if (t == 0)
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);
             if (team > 1 && l < l1 - 1) {
-                FNN_BARRIER();
+                if (pool) {
+                    fnn_team_barrier(t, team);
+                } else {
+                    FNN_BARRIER();
+                }
             }
         }
         panels += K * M;
         in = dst;
         ld_in = M;
     }
+}
+
+/* Layers [0, split) of forward_panels as a job of the thread pool. */
+typedef struct {
+    const fnn_net *net;
+    const REAL *params, *panels, *X;
+    ptrdiff_t rows;
+    REAL *scratch, *row, *logits, *resume;
+    ptrdiff_t *resumed;
+    int split;
+} SFX(panels_job);
+
+static void SFX(run_panels_job)(void *arg, int t, int team)
+{
+    const SFX(panels_job) *j = arg;
+    SFX(forward_panels_part)(j->net, j->params, j->panels, j->X, j->rows, j->scratch, j->row,
+                             j->logits, 0, j->split, t, team, j->resume, j->resumed, 1);
 }
 
 /* Weights of a layer, in bytes, below which the layers from it to the
@@ -425,9 +451,9 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
  * with the same bits. With both changes a one-row prediction of workload A
  * took 5.08-5.18 instead of 5.58-5.69 us (Intel Xeon, 2 threads,
  * alternating runs).
- * TODO: libgomp's fork and join take about 1 us of that. A thread pool of
- * fastnn's own cut 0.8 us but fought libgomp's spinning workers
- * (csrc/README.md, Threads), so it would have to run every kernel. */
+ * The region is a job of fastnn's thread pool (fnn_team.c) unless an
+ * OpenMP region ran shortly before: libgomp's fork and join cost about
+ * 1.4 us of a one-row prediction, the pool's 0.6 us. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)
@@ -453,10 +479,16 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
         if (rows == 1 && (act0 == FNN_ACT_IDENTITY || act0 == FNN_ACT_RELU) &&
             (act1 == FNN_ACT_IDENTITY || act1 == FNN_ACT_RELU))
             resume = fnn_scratch(FNN_SCRATCH_RESUME, (size_t)net->sizes[split + 1] * sizeof(REAL));
+        SFX(panels_job) job = {net,    params, panels,   X,    rows, scratch,
+                               row,    logits, resume,   &resumed, split};
+        if (!fnn_team_run(nt, SFX(run_panels_job), &job)) {
+            fnn_omp_mark();
 #pragma omp parallel num_threads(nt)
-        SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, split,
-                                 omp_get_thread_num(), omp_get_num_threads(), resume,
-                                 &resumed);
+            SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0,
+                                     split, omp_get_thread_num(), omp_get_num_threads(), resume,
+                                     &resumed, 0);
+            fnn_omp_mark();
+        }
         int tail = split;
         if (resumed > 0) {
             /* the rest of that layer's sums, then its bias and activation */
@@ -469,12 +501,12 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
         }
         if (tail < L)
             SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, tail,
-                                     L, 0, 1, NULL, NULL);
+                                     L, 0, 1, NULL, NULL, 0);
         return;
     }
 #endif
     SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0, L, 0, 1,
-                             NULL, NULL);
+                             NULL, NULL, 0);
 }
 
 /* Rows per chunk of fnn_net_predict: bounds the per-thread scratch memory. */

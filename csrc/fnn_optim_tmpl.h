@@ -240,6 +240,43 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
  * even out the shares. Each element's update depends on its own values
  * only, so any split gives the same bits.
  */
+/* Updates the shares of thread t of nb blocks, as rows_share splits them
+ * among nt threads. */
+static void SFX(update_share)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb, int t)
+{
+    REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
+    for (int i = 0; i < nb; i++) {
+        ptrdiff_t k0, k1, j0, j1;
+        const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, t, &k0, &k1, &j0, &j1);
+        if (b[i].row_sq && (j0 > 0 || j1 < b[i].M)) {
+            /* whole rows for row_sq: an even split of the rows */
+            k0 = t < team ? b[i].K * t / team : 0;
+            k1 = t < team ? b[i].K * (t + 1) / team : 0;
+            j0 = 0;
+            j1 = b[i].M;
+        }
+        SFX(update_rows)(u, &b[i], k0, k1, j0, j1, g);
+    }
+}
+
+typedef struct {
+    const fnn_update *u;
+    const SFX(fnn_update_block) *b;
+    int nb, nt;
+} SFX(blocks_job);
+
+/* Thread t of a pool team of `team` updates the shares t, t + team, ...
+ * of the nt that rows_share counts: its own, or all of them when the job
+ * runs alone. */
+static void SFX(run_blocks_job)(void *arg, int t, int team)
+{
+    const SFX(blocks_job) *j = arg;
+    const unsigned fp = fnn_flush_begin();
+    for (int s = t; s < j->nt; s += team)
+        SFX(update_share)(j->u, j->b, j->nb, s);
+    fnn_flush_end(fp);
+}
+
 static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb)
 {
     int nt = 1;
@@ -249,21 +286,14 @@ static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) 
         nt = team > nt ? team : nt;
     }
     fnn_note_parallel(nt);
+    /* on the thread pool, whose workers also ran the forward pass's
+     * product (gemm_rows), unless an OpenMP region ran just before */
+    SFX(blocks_job) job = {u, b, nb, nt};
+    if (nt > 1 && fnn_team_run(nt, SFX(run_blocks_job), &job))
+        return;
     FNN_PARALLEL_FOR(for (int t = 0; t < nt; t++) {
-        REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
         const unsigned fp = fnn_flush_begin();
-        for (int i = 0; i < nb; i++) {
-            ptrdiff_t k0, k1, j0, j1;
-            const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, t, &k0, &k1, &j0, &j1);
-            if (b[i].row_sq && (j0 > 0 || j1 < b[i].M)) {
-                /* whole rows for row_sq: an even split of the rows */
-                k0 = t < team ? b[i].K * t / team : 0;
-                k1 = t < team ? b[i].K * (t + 1) / team : 0;
-                j0 = 0;
-                j1 = b[i].M;
-            }
-            SFX(update_rows)(u, &b[i], k0, k1, j0, j1, g);
-        }
+        SFX(update_share)(u, b, nb, t);
         fnn_flush_end(fp);
     });
 }

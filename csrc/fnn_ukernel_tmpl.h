@@ -776,7 +776,8 @@ static int SFX(part_cut)(int parts, int team, ptrdiff_t lead, int t)
 /* Computes gemm_rows for a long inner dimension (UK_KPARTS(k) > 1) and B
  * not transposed. Thread t of `team` sums its parts (part_cut) of the
  * inner dimension for all n columns into `part` (parts x m x n). After a
- * barrier, each thread combines the parts over its own range of columns.
+ * barrier (the pool's when `pool` is set, else the OpenMP team's), each
+ * thread combines the parts over its own range of columns.
  * Each thread reads contiguous rows of B, the rows whose weights and
  * optimizer states the fused one-row update (update_blocks, rows_share)
  * gives to the same thread. Summed by columns instead, half of each weight
@@ -788,7 +789,7 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
                             const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb,
                             REAL beta, REAL *part, REAL *C, ptrdiff_t ldc,
                             const REAL *restrict bias, int relu, const REAL *restrict gate,
-                            ptrdiff_t ldg, int t, int team, ptrdiff_t lead)
+                            ptrdiff_t ldg, int t, int team, ptrdiff_t lead, int pool)
 {
     const int parts = UK_KPARTS(k);
     /* Whole blocks of columns keep their sums in registers (panel_row). The
@@ -811,10 +812,35 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
         }
     }
     if (team > 1) {
-        FNN_BARRIER();
+        if (pool) {
+            fnn_team_barrier(t, team);
+        } else {
+            FNN_BARRIER();
+        }
     }
     SFX(combine_parts)(parts, m, n, part, alpha, beta, C, ldc, n * t / team, n * (t + 1) / team,
                        bias, relu, gate, ldg);
+}
+
+/* The arguments of rows_parts, for a job of the thread pool. */
+typedef struct {
+    int transa;
+    ptrdiff_t m, n, k;
+    REAL alpha, beta;
+    const REAL *A, *B;
+    ptrdiff_t lda, ldb, ldc, ldg;
+    REAL *part, *C;
+    const REAL *bias, *gate;
+    int relu;
+    ptrdiff_t lead;
+} SFX(parts_job);
+
+static void SFX(run_parts_job)(void *arg, int t, int team)
+{
+    const SFX(parts_job) *j = arg;
+    SFX(rows_parts)(j->transa, j->m, j->n, j->k, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta,
+                    j->part, j->C, j->ldc, j->bias, j->relu, j->gate, j->ldg, t, team, j->lead,
+                    1);
 }
 
 /* Returns the team size of gemm_rows for m rows of C. The product is
@@ -851,14 +877,23 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         fnn_note_parallel(nt);
 #ifdef _OPENMP
         if (nt > 1) {
+            /* on the thread pool when no OpenMP region ran just before:
+             * its fork, join and barrier cost less (see fnn_team.c) */
+            SFX(parts_job) job = {transa, m,   n,    k, alpha, beta, A,    B,    lda,
+                                  ldb,    ldc, ldg,  part, C,  bias, gate, relu, lead};
+            if (fnn_team_run(nt, SFX(run_parts_job), &job))
+                return;
+            fnn_omp_mark();
 #pragma omp parallel num_threads(nt)
             SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias,
-                            relu, gate, ldg, omp_get_thread_num(), omp_get_num_threads(), lead);
+                            relu, gate, ldg, omp_get_thread_num(), omp_get_num_threads(), lead,
+                            0);
+            fnn_omp_mark();
             return;
         }
 #endif
         SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias, relu,
-                        gate, ldg, 0, 1, lead);
+                        gate, ldg, 0, 1, lead, 0);
         return;
     }
     /* NOTE: with no memory for the parts, a long sum is taken whole below,
@@ -873,6 +908,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
             return;
         }
 #ifdef _OPENMP
+        fnn_omp_mark();
 #pragma omp parallel num_threads(nt)
         {
             /* a contiguous range of whole blocks per thread */
@@ -886,6 +922,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                                C + i * ldc, j0, j1 - j0, bias, relu,
                                gate ? gate + i * ldg : NULL);
         }
+        fnn_omp_mark();
 #endif
         return;
     }

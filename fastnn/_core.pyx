@@ -37,6 +37,10 @@ cdef extern from "fastnn.h" nogil:
     int fnn_get_num_threads()
     int fnn_fork_serial()
     unsigned long fnn_parallel_calls()
+    unsigned long fnn_team_jobs()
+    void fnn_team_set_window(double ns)
+    double fnn_omp_spin_window_ns(const char *spincount, const char *wait_policy,
+                                  const char *blocktime, int llvm_runtime)
 
     void fnn_gemm_f32(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                       float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
@@ -178,6 +182,36 @@ def fork_serial():
 def parallel_calls():
     """Return how many kernel calls started by this thread have requested more than one thread."""
     return fnn_parallel_calls()
+
+
+def team_jobs():
+    """Return how many jobs this thread has run on the workers of the one-row thread pool."""
+    return fnn_team_jobs()
+
+
+def set_team_window(seconds):
+    """Set the time after an OpenMP region within which the thread pool is not used.
+
+    For tests and tuning. ``None`` restores the time computed from the
+    OpenMP runtime's environment variables at the first pool job.
+    """
+    fnn_team_set_window(-1.0 if seconds is None else float(seconds) * 1e9)
+
+
+def omp_spin_window(spincount=None, wait_policy=None, blocktime=None, llvm_runtime=False):
+    """Seconds the OpenMP runtime's workers may spin after a region, from its settings.
+
+    The arguments are the values of ``GOMP_SPINCOUNT``, ``OMP_WAIT_POLICY``
+    and ``KMP_BLOCKTIME`` (``None`` when unset). Returns ``inf`` when they
+    spin without end.
+    """
+    cdef bytes s = spincount.encode() if spincount is not None else None
+    cdef bytes w = wait_policy.encode() if wait_policy is not None else None
+    cdef bytes b = blocktime.encode() if blocktime is not None else None
+    return fnn_omp_spin_window_ns(<const char *>s if s is not None else NULL,
+                                  <const char *>w if w is not None else NULL,
+                                  <const char *>b if b is not None else NULL,
+                                  llvm_runtime) / 1e9
 
 
 def isa_detected():

@@ -18,7 +18,7 @@ CSRC = ROOT / "csrc"
 PROGRAM = Path(__file__).resolve().parent / "c" / "check_kernels.c"
 # Every unit but the x86 SIMD ones, which a non-x86 build leaves out.
 SOURCES = ["fnn_cpu.c", "fnn_gemm.c", "fnn_net.c", "fnn_ops.c", "fnn_optim.c",
-           "fnn_threads.c", "fnn_ukernel_scalar.c"]
+           "fnn_threads.c", "fnn_team.c", "fnn_ukernel_scalar.c"]
 
 pytestmark = pytest.mark.skipif(not CSRC.is_dir(), reason="csrc/ is not beside tests/ "
                                 "(running against an installed copy)")

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -331,6 +332,175 @@ def test_small_batches_match_one_thread():
     assert np.array_equal(params[1], params[2])
 
 
+# ---- the thread pool of one-row calls ---------------------------------------
+
+
+@pytest.fixture
+def team_window():
+    """Set the pool's waiting time after an OpenMP region; the default comes back after the test."""
+    yield _core.set_team_window
+    _core.set_team_window(None)
+
+
+def _wide():
+    """A network whose one-row product gets two threads, with a 300-row batch for OpenMP."""
+    net = fastnn.MLP([600, 256, 10], random_state=3)
+    rng = np.random.default_rng(5)
+    return (net, rng.normal(size=(1, 600)).astype(np.float32),
+            rng.normal(size=(300, 600)).astype(np.float32))
+
+
+@needs_openmp
+def test_pool_waits_while_openmp_workers_spin(team_window):
+    net, x, batch = _wide()
+    fastnn.set_num_threads(1)
+    expected = net.predictor()(x)
+    fastnn.set_num_threads(2)
+    predictor = net.predictor()
+
+    team_window(3600.0)
+    predictor(batch)  # an OpenMP region: its workers spin for a while after it
+    before = _core.team_jobs()
+    on_openmp = predictor(x)
+    assert _core.team_jobs() == before
+
+    team_window(0.0)
+    on_pool = predictor(x)
+    assert _core.team_jobs() == before + 1
+    assert np.array_equal(on_openmp, expected)
+    assert np.array_equal(on_pool, expected)
+
+
+@needs_openmp
+def test_one_row_steps_match_on_pool_and_openmp(team_window):
+    # the forward product summed in parts and the fused update, each on the
+    # pool, in an OpenMP region and on one thread
+    net, _, batch = _wide()
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(40, 600)).astype(np.float32), rng.integers(0, 10, size=40)
+    params, jobs = {}, {}
+    for mode in ("one thread", "pool", "openmp"):
+        fastnn.set_num_threads(1 if mode == "one thread" else 2)
+        team_window(3600.0 if mode == "openmp" else 0.0)
+        net.predict_proba(batch)
+        model = fastnn.MLP([600, 256, 10], random_state=0)
+        before = _core.team_jobs()
+        model.train_epoch(X, model.encode_targets(y), 1, shuffle=False)
+        jobs[mode] = _core.team_jobs() - before
+        params[mode] = model.params.copy()
+    assert jobs == {"one thread": 0, "pool": 80, "openmp": 0}
+    assert np.array_equal(params["pool"], params["one thread"])
+    assert np.array_equal(params["openmp"], params["one thread"])
+
+
+@needs_openmp
+def test_pool_callers_at_once(team_window):
+    # One caller at a time gets the pool's team, and the others run their
+    # rows alone. Every result must equal the one-thread result.
+    team_window(0.0)
+    net = fastnn.MLP([600, 256, 10], random_state=3)
+    inputs = [np.random.default_rng(30 + i).normal(size=(1 + i % 2, 600)).astype(np.float32)
+              for i in range(8)]
+    fastnn.set_num_threads(1)
+    expected = [net.predictor()(X) for X in inputs]
+    fastnn.set_num_threads(2)
+    predictor = net.predictor()
+    failures = []
+    start = threading.Barrier(4)
+
+    def serve(worker):
+        start.wait()
+        for repeat in range(300):
+            i = (worker + repeat) % len(inputs)
+            if not np.array_equal(predictor(inputs[i]), expected[i]):
+                failures.append((worker, repeat))
+
+    threads = [threading.Thread(target=serve, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
+
+
+@needs_openmp
+def test_pool_wakes_sleeping_workers(team_window):
+    # An idle worker spins for 0.1 ms and then sleeps. An OpenMP region
+    # sends it to sleep at once. The next job must wake it.
+    team_window(0.0)
+    net, x, batch = _wide()
+    fastnn.set_num_threads(1)
+    expected = net.predictor()(x)
+    fastnn.set_num_threads(2)
+    predictor = net.predictor()
+    before = _core.team_jobs()
+    for pause in [0, 0.0002, 0.002, 0.02, 0, 0.001, "openmp", 0, "openmp", 0.001]:
+        if pause == "openmp":
+            predictor(batch)
+        else:
+            time.sleep(pause)
+        assert np.array_equal(predictor(x), expected)
+    assert _core.team_jobs() == before + 10
+
+
+@needs_openmp
+@pytest.mark.parametrize("spin_env", [{}, {"GOMP_SPINCOUNT": "infinite", "KMP_BLOCKTIME": "infinite"}])
+def test_pool_window_from_environment(spin_env):
+    # A fresh process runs an OpenMP region, then pauses for longer than
+    # the default window (0.07 s for libgomp, 0.21 s for LLVM's runtime).
+    # Its one-row call then runs on the pool, unless the environment makes
+    # the OpenMP workers spin without end.
+    script = (
+        "import time, numpy as np, fastnn\n"
+        "from fastnn import _core\n"
+        "fastnn.set_num_threads(2)\n"
+        "net = fastnn.MLP([600, 256, 10], random_state=3)\n"
+        "p = net.predictor()\n"
+        "p(np.ones((300, 600), np.float32))\n"
+        "time.sleep(0.5)\n"
+        "p(np.ones((1, 600), np.float32))\n"
+        "print(_core.team_jobs())\n"
+    )
+    env = dict(os.environ, **spin_env)
+    for name in ("GOMP_SPINCOUNT", "KMP_BLOCKTIME", "OMP_WAIT_POLICY"):
+        if name not in spin_env:
+            env.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", script], cwd=PACKAGE_PARENT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("0" if spin_env else "1")
+
+
+@pytest.mark.parametrize("settings, seconds", [
+    ({}, 0.07),
+    ({"wait_policy": "PASSIVE"}, 0.01),
+    ({"wait_policy": "active"}, 6000.01),
+    ({"spincount": "INFINITE"}, float("inf")),
+    ({"spincount": "infinity", "wait_policy": "passive"}, float("inf")),
+    ({"spincount": "10k"}, 0.012),
+    ({"spincount": " 2M "}, 0.41),
+    ({"spincount": "0"}, 0.01),
+    ({"spincount": "many"}, 0.07),
+    ({"spincount": "-5"}, 0.07),
+    ({"llvm_runtime": True}, 0.21),
+    ({"llvm_runtime": True, "blocktime": "50"}, 0.06),
+    ({"llvm_runtime": True, "blocktime": "1s"}, 1.01),
+    ({"llvm_runtime": True, "blocktime": "500us"}, 0.0105),
+    ({"llvm_runtime": True, "blocktime": "infinite"}, float("inf")),
+    ({"llvm_runtime": True, "wait_policy": "ACTIVE"}, float("inf")),
+    ({"llvm_runtime": True, "wait_policy": "passive"}, 0.01),
+    ({"llvm_runtime": True, "wait_policy": "passive", "blocktime": "20"}, 0.03),
+    ({"llvm_runtime": True, "blocktime": "soon"}, 0.21),
+    ({"llvm_runtime": True, "spincount": "infinite"}, 0.21),
+])
+def test_omp_spin_window(settings, seconds):
+    # libgomp spins GOMP_SPINCOUNT times (300,000 by default), counted at
+    # 200 ns each; LLVM's runtime spins for KMP_BLOCKTIME (200 ms by
+    # default). Each window has 10 ms added.
+    assert _core.omp_spin_window(**settings) == pytest.approx(seconds)
+
+
 # ---- fork safety ------------------------------------------------------------
 
 
@@ -358,26 +528,19 @@ def _fork():
         return os.fork()
 
 
-@needs_openmp
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available")
-def test_fork_child_predicts(tmp_path):
-    fastnn.set_num_threads(2)
-    X, y = _training_data()
-    net = fastnn.MLP([30, 64, 32, 3], random_state=0).fit(X, y, epochs=2, batch_size=256)
-    # 20,000 rows x 30 x 64 is far above the parallel threshold, so the
-    # parent has run a parallel region before it forks.
-    X_big = np.random.default_rng(3).normal(size=(20000, 30))
-    expected = net.predict_proba(X_big)
+def _in_child(tmp_path, work):
+    """Run work() in a forked child and return the arrays it returned, as a dict.
+
+    Fails with the child's traceback when work raised, and kills a child
+    that is still running after 60 s.
+    """
     result_path = tmp_path / "child.npz"
     error_path = tmp_path / "child-error.txt"
-
     pid = _fork()
     if pid == 0:
         exit_code = 1
         try:
-            proba = net.predict_proba(X_big)
-            np.savez(result_path, proba=proba, fork_serial=_core.fork_serial(),
-                     config_fork_serial=fastnn.config()["fork_serial"])
+            np.savez(result_path, **work())
             exit_code = 0
         except BaseException:
             error_path.write_text(traceback.format_exc())
@@ -389,10 +552,54 @@ def test_fork_child_predicts(tmp_path):
     assert os.WIFEXITED(status), "child ended by signal %d" % os.WTERMSIG(status)
     assert os.WEXITSTATUS(status) == 0, child_error
     with np.load(result_path) as result:
-        assert np.array_equal(result["proba"], expected)
-        assert bool(result["fork_serial"]) is True
-        assert bool(result["config_fork_serial"]) is True
+        return dict(result)
+
+
+@needs_openmp
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available")
+def test_fork_child_predicts(tmp_path):
+    fastnn.set_num_threads(2)
+    X, y = _training_data()
+    net = fastnn.MLP([30, 64, 32, 3], random_state=0).fit(X, y, epochs=2, batch_size=256)
+    # 20,000 rows x 30 x 64 is far above the parallel threshold, so the
+    # parent has run a parallel region before it forks.
+    X_big = np.random.default_rng(3).normal(size=(20000, 30))
+    expected = net.predict_proba(X_big)
+
+    result = _in_child(tmp_path, lambda: {
+        "proba": net.predict_proba(X_big),
+        "fork_serial": _core.fork_serial(),
+        "config_fork_serial": fastnn.config()["fork_serial"],
+    })
+    assert np.array_equal(result["proba"], expected)
+    assert bool(result["fork_serial"]) is True
+    assert bool(result["config_fork_serial"]) is True
     assert _core.fork_serial() is False
+
+
+@needs_openmp
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available")
+def test_fork_child_after_pool(tmp_path, team_window):
+    # The parent ran one-row calls on the thread pool only, whose workers
+    # do not exist in the child, so the child must run serially.
+    team_window(0.0)
+    net, x, _ = _wide()
+    fastnn.set_num_threads(2)
+    predictor = net.predictor()
+    before = _core.team_jobs()
+    expected = [predictor(x) for _ in range(3)][0]
+    assert _core.team_jobs() == before + 3
+
+    def work():
+        jobs = _core.team_jobs()
+        one = predictor(x)
+        return {"one": one, "fork_serial": _core.fork_serial(),
+                "jobs": _core.team_jobs() - jobs}
+
+    result = _in_child(tmp_path, work)
+    assert np.array_equal(result["one"], expected)
+    assert bool(result["fork_serial"]) is True
+    assert int(result["jobs"]) == 0
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available")
