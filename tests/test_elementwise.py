@@ -334,8 +334,9 @@ def test_float32_activation_ulps(isa, activation):
     # float32 tanh and logistic on every ISA, over a dense grid of [-12, 12]
     # (both branches of tanh and the cut at 0.625 between them) and
     # extremes, stay within 4 float32 eps of float64, relative to the
-    # result. The vector units take 2 / d from a reciprocal estimate and a
-    # Newton step.
+    # result. The AVX2 units take 2 / d from a reciprocal estimate and a
+    # Newton step, and the AVX-512 unit's tanh evaluates a polynomial per
+    # interval of 0.25.
     x = np.concatenate([np.linspace(-12.0, 12.0, 400_001),
                         [0.625, -0.625, 9.0, 20.0, -1e4, 1e-30]])
     Z = x.astype(np.float32)[None, :].copy()
@@ -346,6 +347,29 @@ def test_float32_activation_ulps(isa, activation):
     assert rel[0, worst] <= 4 * np.finfo(np.float32).eps, (
         "%s on %s: %.2g eps at x = %r"
         % (activation, isa, rel[0, worst] / np.finfo(np.float32).eps, float(x[worst])))
+
+
+def test_float32_tanh_interval_edges(isa):
+    # The AVX-512 tanh switches polynomials every 0.25 from 0.625 to 8.375.
+    # On each side of every switch it stays within 2 float32 ulp.
+    edges = (0.625 + 0.25 * np.arange(33)).astype(np.float32)
+    x = np.concatenate([np.nextafter(edges, np.float32(0)), edges,
+                        np.nextafter(edges, np.float32(20))])
+    x = np.concatenate([x, -x])
+    Z = x[None, :].copy()
+    _core.bias_act(Z, None, "tanh")
+    exact = np.tanh(x.astype(np.float64))
+    ulps = np.abs(Z[0] - exact) / np.spacing(exact.astype(np.float32))
+    worst = int(ulps.argmax())
+    assert ulps[worst] <= 2, "%.2f ulp at x = %r on %s" % (ulps[worst], float(x[worst]), isa)
+
+
+def test_float32_tanh_saturates(isa):
+    # float32 tanh rounds to +-1 from 13 ln 2 = 9.0109 on: fastnn's does too
+    x = np.array([9.02, 9.1, 9.5, 12.0, 20.0, 1e4, 1e30, np.inf], dtype=np.float32)
+    Z = np.concatenate([x, -x])[None, :].copy()
+    _core.bias_act(Z, None, "tanh")
+    np.testing.assert_array_equal(Z[0], np.concatenate([np.ones(8), -np.ones(8)]))
 
 
 def test_logistic_head(float_dtype, isa, rng):
