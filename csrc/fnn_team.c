@@ -6,7 +6,7 @@
  * Intel Xeon guest, a libgomp region's fork and join cost 1.4 us of it,
  * with two futex wake calls per region even while the worker spins. Here a
  * job goes to a waiting worker through one cache line and comes back
- * through another, and a barrier waits for one line per round: a fork, two
+ * through another, and a barrier waits for one line per round. A fork, two
  * barriers and a join took 0.57 us in a loop, against 1.3 us with libgomp.
  *
  * Two sets of spinning threads on the same cores fight: each spins for a
@@ -192,7 +192,9 @@ static long long stamp_ns(void)
 
 /* Rounds of the dissemination barrier: ceil(log2(POOL_MAX + 1)). */
 #define ROUNDS 6
-/* Epochs between two jobs: a job may wait at fewer barriers than this. */
+/* Epochs between two jobs: a job may wait at fewer barriers than this.
+ * Job j starts at j * JOB_EPOCHS, modulo 2^64, so the barrier compares
+ * epochs by their signed difference. */
 #define JOB_EPOCHS ((uint64_t)1 << 32)
 
 /* What the caller posts to one worker, in one cache line: the job number
@@ -393,7 +395,9 @@ void fnn_team_barrier(int t, int team)
     long spin = 0;
     for (int r = 0, d = 1; d < team; r++, d *= 2) {
         atomic_store_explicit(&pool.flag[(t + d) % team][r].value, e, memory_order_release);
-        while (atomic_load_explicit(&pool.flag[t][r].value, memory_order_acquire) < e)
+        /* e - flag, not flag < e: the epochs wrap after 2^32 jobs */
+        while ((int64_t)(e - atomic_load_explicit(&pool.flag[t][r].value,
+                                                  memory_order_acquire)) > 0)
             spin_wait_yielding(&spin);
     }
 }

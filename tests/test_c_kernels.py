@@ -51,6 +51,24 @@ def test_portable_kernels_native(tmp_path):
     assert result.stdout.startswith("scalar:")
 
 
+def test_thread_pool_barriers(tmp_path):
+    # tests/c/check_team.c compiles csrc/fnn_team.c into itself, to set the
+    # pool's job count close to where the barrier epochs wrap around.
+    compiler = os.environ.get("CC", "cc")
+    if shutil.which(compiler) is None:
+        pytest.skip("no C compiler (%s)" % compiler)
+    program = tmp_path / "check_team"
+    command = [compiler, "-O2", "-fopenmp", "-pthread", "-I", str(CSRC),
+               str(PROGRAM.parent / "check_team.c"), "-o", str(program), "-lm"]
+    built = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    if built.returncode != 0 and "fopenmp" in built.stderr:
+        pytest.skip("the compiler has no OpenMP, so no build has the pool")
+    assert built.returncode == 0, built.stderr
+    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("team: 2 passed, 0 failed"), result.stdout
+
+
 def test_portable_kernels_aarch64(tmp_path):
     compiler, emulator = "aarch64-linux-gnu-gcc", "qemu-aarch64-static"
     missing = [tool for tool in (compiler, emulator) if shutil.which(tool) is None]
