@@ -283,14 +283,16 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
  * even out the shares. Each element's update depends on its own values
  * only, so any split gives the same bits.
  */
-/* Updates the shares of thread t of nb blocks, as rows_share splits them
- * among nt threads. */
-static void SFX(update_share)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb, int t)
+/* Updates the shares of thread t of nb blocks, as rows_share splits block
+ * i among teams[i] threads. */
+static void SFX(update_share)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb,
+                              const int *teams, int t)
 {
     REAL g[OPT_BLOCK] __attribute__((aligned(FNN_ALIGN)));
     for (int i = 0; i < nb; i++) {
         ptrdiff_t k0, k1, j0, j1;
-        const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, t, &k0, &k1, &j0, &j1);
+        const int team = teams[i];
+        SFX(rows_share_in)(b[i].M, b[i].K, b[i].lead, team, t, &k0, &k1, &j0, &j1);
         if (b[i].row_sq && (j0 > 0 || j1 < b[i].M)) {
             /* whole rows for row_sq: an even split of the rows */
             k0 = t < team ? b[i].K * t / team : 0;
@@ -305,6 +307,7 @@ static void SFX(update_share)(const fnn_update *u, const SFX(fnn_update_block) *
 typedef struct {
     const fnn_update *u;
     const SFX(fnn_update_block) *b;
+    const int *teams;
     int nb, nt;
 } SFX(blocks_job);
 
@@ -316,27 +319,29 @@ static void SFX(run_blocks_job)(void *arg, int t, int team)
     const SFX(blocks_job) *j = arg;
     const unsigned fp = fnn_flush_begin();
     for (int s = t; s < j->nt; s += team)
-        SFX(update_share)(j->u, j->b, j->nb, s);
+        SFX(update_share)(j->u, j->b, j->nb, j->teams, s);
     fnn_flush_end(fp);
 }
 
 static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) *b, int nb)
 {
+    /* each block's team size, read once for all threads */
+    int teams[nb > 0 ? nb : 1];
     int nt = 1;
     for (int i = 0; i < nb; i++) {
         ptrdiff_t k0, k1, j0, j1;
-        const int team = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, 0, &k0, &k1, &j0, &j1);
-        nt = team > nt ? team : nt;
+        teams[i] = SFX(rows_share)(b[i].M, b[i].K, b[i].lead, 0, &k0, &k1, &j0, &j1);
+        nt = teams[i] > nt ? teams[i] : nt;
     }
     fnn_note_parallel(nt);
     /* on the thread pool, whose workers also ran the forward pass's
      * product (gemm_rows), unless an OpenMP region ran just before */
-    SFX(blocks_job) job = {u, b, nb, nt};
+    SFX(blocks_job) job = {u, b, teams, nb, nt};
     if (nt > 1 && fnn_team_run(nt, SFX(run_blocks_job), &job))
         return;
     FNN_PARALLEL_FOR(for (int t = 0; t < nt; t++) {
         const unsigned fp = fnn_flush_begin();
-        SFX(update_share)(u, b, nb, t);
+        SFX(update_share)(u, b, nb, teams, t);
         fnn_flush_end(fp);
     });
 }

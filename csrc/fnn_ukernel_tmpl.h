@@ -944,13 +944,14 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
  * the team size, 1 when gemm_rows runs on the calling thread alone. The
  * fused one-row update (update_blocks) gives each thread the weights that
  * it read in the forward pass, so this must follow the splits of gemm_rows
- * and rows_parts above. */
-static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, ptrdiff_t lead, int t, ptrdiff_t *k0,
-                           ptrdiff_t *k1, ptrdiff_t *j0, ptrdiff_t *j1)
+ * and rows_parts above. rows_share_in takes the team size that rows_share
+ * returns, so that the threads of one update split with the same size even
+ * when another thread changes the thread count meanwhile. */
+static void SFX(rows_share_in)(ptrdiff_t n, ptrdiff_t k, ptrdiff_t lead, int team, int t,
+                               ptrdiff_t *k0, ptrdiff_t *k1, ptrdiff_t *j0, ptrdiff_t *j1)
 {
     const int parts = UK_KPARTS(k);
     const ptrdiff_t blocks = (n + UK_ROWS_BLOCK - 1) / UK_ROWS_BLOCK;
-    const int team = SFX(rows_team)(1, n, k, parts);
     *k0 = 0;
     *k1 = k;
     *j0 = 0;
@@ -966,6 +967,13 @@ static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, ptrdiff_t lead, int t, ptrd
         *j1 = blocks * (t + 1) / team * UK_ROWS_BLOCK;
         *j1 = *j1 < n ? *j1 : n;
     }
+}
+
+static int SFX(rows_share)(ptrdiff_t n, ptrdiff_t k, ptrdiff_t lead, int t, ptrdiff_t *k0,
+                           ptrdiff_t *k1, ptrdiff_t *j0, ptrdiff_t *j1)
+{
+    const int team = SFX(rows_team)(1, n, k, UK_KPARTS(k));
+    SFX(rows_share_in)(n, k, lead, team, t, k0, k1, j0, j1);
     return team;
 }
 

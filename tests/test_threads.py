@@ -394,6 +394,44 @@ def test_one_row_steps_match_on_pool_and_openmp(team_window):
 
 
 @needs_openmp
+@pytest.mark.parametrize("window", [0.0, 3600.0], ids=["pool", "openmp"])
+def test_one_row_steps_while_thread_count_changes(team_window, window):
+    # Another thread switches the thread count between 1 and 2 while
+    # one-row steps run. Each update reads the count once for all its
+    # threads, so every weight is updated exactly once, and the weights
+    # equal those of a run on one thread.
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(600, 600)).astype(np.float32)
+    y = rng.integers(0, 10, size=600)
+    fastnn.set_num_threads(1)
+    reference = fastnn.MLP([600, 256, 10], random_state=3)
+    Y = reference.encode_targets(y)
+    reference.train_epoch(X, Y, 1, shuffle=False)
+
+    fastnn.set_num_threads(2)
+    team_window(window)
+    net = fastnn.MLP([600, 256, 10], random_state=3)
+    net.predict_proba(X[:300])  # an OpenMP region
+    stop = threading.Event()
+    flips = [0]
+
+    def toggle():
+        while not stop.is_set():
+            _core.set_num_threads(1 + flips[0] % 2)
+            flips[0] += 1
+
+    thread = threading.Thread(target=toggle)
+    thread.start()
+    try:
+        net.train_epoch(X, Y, 1, shuffle=False)
+    finally:
+        stop.set()
+        thread.join()
+    assert flips[0] > 100
+    assert np.array_equal(net.params, reference.params)
+
+
+@needs_openmp
 def test_pool_callers_at_once(team_window):
     # One caller at a time gets the pool's team, and the others run their
     # rows alone. Every result must equal the one-thread result.
