@@ -368,10 +368,10 @@ void SFX(fnn_gemm_ep)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptrdiff_
         .bp_bytes = (size_t)(kc_max * nc_max) * sizeof(REAL)};
 #ifdef _OPENMP
     if (nt > 1) {
-        fnn_omp_mark();
+        fnn_omp_begin();
 #pragma omp parallel num_threads(nt)
         SFX(gemm_blocked)(&job, omp_get_thread_num(), omp_get_num_threads());
-        fnn_omp_mark();
+        fnn_omp_end();
         return;
     }
 #endif

@@ -99,15 +99,18 @@ typedef void (*fnn_team_fn)(void *arg, int t, int team);
  * the same result at any team size. Returns 0 without running anything
  * when nt < 2, in a forked child, in a build without the pool, and while
  * the OpenMP runtime's workers may still spin after a region of fastnn
- * (fnn_omp_mark): the caller then runs the job in an OpenMP region. */
+ * (fnn_omp_begin and fnn_omp_end), or while one runs: the caller then runs
+ * the job in an OpenMP region. */
 int fnn_team_run(int nt, fnn_team_fn fn, void *arg);
 /* Thread t waits until all `team` threads of the running fnn_team_run job
  * arrive. */
 void fnn_team_barrier(int t, int team);
-/* Stamps the start or end of an OpenMP region. Spinning workers of the
- * pool go to sleep, and fnn_team_run leaves the cores to the OpenMP
- * runtime's workers for as long as they spin. */
-void fnn_omp_mark(void);
+/* Mark the start and the end of an OpenMP region of fastnn. Spinning
+ * workers of the pool go to sleep at the start, and fnn_team_run leaves the
+ * cores to the OpenMP runtime's workers while regions run and for as long
+ * as those workers spin after the last one. */
+void fnn_omp_begin(void);
+void fnn_omp_end(void);
 
 /* A barrier of the enclosing OpenMP team; nothing in a serial build, whose
  * compiler would otherwise warn about an unknown pragma. */
@@ -125,10 +128,10 @@ void fnn_omp_mark(void);
 #define FNN_PARALLEL_FOR(...)                                                    \
     do {                                                                         \
         if (nt > 1) {                                                            \
-            fnn_omp_mark();                                                      \
+            fnn_omp_begin();                                                     \
             _Pragma("omp parallel for num_threads(nt) schedule(static)")         \
             __VA_ARGS__                                                          \
-            fnn_omp_mark();                                                      \
+            fnn_omp_end();                                                       \
         } else {                                                                 \
             __VA_ARGS__                                                          \
         }                                                                        \

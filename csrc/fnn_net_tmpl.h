@@ -482,12 +482,12 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
         SFX(panels_job) job = {net,    params, panels,   X,    rows, scratch,
                                row,    logits, resume,   &resumed, split};
         if (!fnn_team_run(nt, SFX(run_panels_job), &job)) {
-            fnn_omp_mark();
+            fnn_omp_begin();
 #pragma omp parallel num_threads(nt)
             SFX(forward_panels_part)(net, params, panels, X, rows, scratch, row, logits, 0,
                                      split, omp_get_thread_num(), omp_get_num_threads(), resume,
                                      &resumed, 0);
-            fnn_omp_mark();
+            fnn_omp_end();
         }
         int tail = split;
         if (resumed > 0) {

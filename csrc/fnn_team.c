@@ -15,12 +15,13 @@
  * rows (OpenMP) took 2.9 ms per pair instead of 0.21 ms when both ran
  * freely. So the two take turns here:
  *
- * - Every OpenMP region of fastnn stamps the time when it starts and ends
- *   (fnn_omp_mark). A worker of the pool that spins sees the stamp change
- *   and goes to sleep at once.
- * - A job runs on the pool only when no region has ended within the time
- *   that the OpenMP runtime's own workers spin (omp_spin_window_ns); else
- *   fnn_team_run returns 0 and the caller opens an OpenMP region.
+ * - Every OpenMP region of fastnn marks its start and end (fnn_omp_begin,
+ *   fnn_omp_end). A spinning worker of the pool that detects a region
+ *   start goes to sleep at once.
+ * - A job runs on the pool only when no region runs and none has ended
+ *   within the time that the OpenMP runtime's own workers spin
+ *   (fnn_omp_spin_window_ns); else fnn_team_run returns 0 and the caller
+ *   opens an OpenMP region.
  *
  * fnn_team_run hands a job to nt - 1 workers and runs thread 0 itself. One
  * job runs at a time: a caller that finds the pool busy (another thread is
@@ -176,7 +177,7 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* A clock for the OpenMP stamps, read twice per region. Linux's coarse
+/* A clock for the OpenMP stamps, read once per region. Linux's coarse
  * clock took 8 ns a read here against 40 for CLOCK_MONOTONIC, and its
  * ticks of 1-4 ms are short against windows of 10 ms and more. */
 static long long stamp_ns(void)
@@ -223,8 +224,13 @@ static struct {
     _Alignas(64) _Atomic int sleepers;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    /* the last start or end of an OpenMP region, by stamp_ns */
+    /* the end of the last OpenMP region, by stamp_ns */
     _Alignas(64) _Atomic long long omp_stamp;
+    /* OpenMP regions started, which spinning workers watch, and running */
+    _Atomic unsigned long omp_starts;
+    _Atomic int omp_running;
+    /* set when a worker thread could not be started: OpenMP does the work */
+    _Atomic int failed;
     /* ns after the last region within which the pool is not used; < 0
      * until window_ns has read the environment */
     _Atomic double window;
@@ -253,9 +259,16 @@ static double window_ns(void)
     return w;
 }
 
-void fnn_omp_mark(void)
+void fnn_omp_begin(void)
+{
+    atomic_fetch_add_explicit(&pool.omp_running, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pool.omp_starts, 1, memory_order_relaxed);
+}
+
+void fnn_omp_end(void)
 {
     atomic_store_explicit(&pool.omp_stamp, stamp_ns(), memory_order_relaxed);
+    atomic_fetch_sub_explicit(&pool.omp_running, 1, memory_order_relaxed);
 }
 
 void fnn_team_set_window(double ns)
@@ -272,14 +285,14 @@ unsigned long fnn_team_jobs(void)
 static uint64_t wait_job(int i, uint64_t seen)
 {
     _Atomic uint64_t *job = &pool.slot[i].job;
-    const long long omp = atomic_load_explicit(&pool.omp_stamp, memory_order_relaxed);
+    const unsigned long omp = atomic_load_explicit(&pool.omp_starts, memory_order_relaxed);
     const long long start = now_ns();
     for (long spin = 1;; spin++) {
         const uint64_t j = atomic_load_explicit(job, memory_order_acquire);
         if (j != seen)
             return j;
         /* an OpenMP region began: leave the cores to its threads */
-        if (atomic_load_explicit(&pool.omp_stamp, memory_order_relaxed) != omp)
+        if (atomic_load_explicit(&pool.omp_starts, memory_order_relaxed) != omp)
             break;
         cpu_relax();
         if (spin % 256 == 0 && now_ns() - start > SPIN_NS)
@@ -342,7 +355,10 @@ static void spin_wait_yielding(long *spin)
 int fnn_team_run(int nt, fnn_team_fn fn, void *arg)
 {
     nt = nt > POOL_MAX + 1 ? POOL_MAX + 1 : nt;
-    if (nt < 2 || fnn_fork_serial())
+    if (nt < 2 || fnn_fork_serial() || atomic_load_explicit(&pool.failed, memory_order_relaxed))
+        return 0;
+    /* an OpenMP region runs in another thread, or its workers may spin */
+    if (atomic_load_explicit(&pool.omp_running, memory_order_relaxed) > 0)
         return 0;
     const long long omp = atomic_load_explicit(&pool.omp_stamp, memory_order_relaxed);
     if ((double)(stamp_ns() - omp) < window_ns())
@@ -353,9 +369,11 @@ int fnn_team_run(int nt, fnn_team_fn fn, void *arg)
         return 1;
     }
     if (!start_workers(nt - 1)) {
+        /* no more threads (a process limit, for example): leave the work
+         * to OpenMP from now on instead of trying again at every call */
+        atomic_store_explicit(&pool.failed, 1, memory_order_relaxed);
         atomic_flag_clear_explicit(&pool.busy, memory_order_release);
-        fn(arg, 0, 1);
-        return 1;
+        return 0;
     }
     pool_jobs++;
     const uint64_t job = ++pool.jobs;
@@ -404,7 +422,11 @@ void fnn_team_barrier(int t, int team)
 
 #else
 
-void fnn_omp_mark(void)
+void fnn_omp_begin(void)
+{
+}
+
+void fnn_omp_end(void)
 {
 }
 

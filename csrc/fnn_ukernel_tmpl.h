@@ -883,12 +883,12 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                                   ldb,    ldc, ldg,  part, C,  bias, gate, relu, lead};
             if (fnn_team_run(nt, SFX(run_parts_job), &job))
                 return;
-            fnn_omp_mark();
+            fnn_omp_begin();
 #pragma omp parallel num_threads(nt)
             SFX(rows_parts)(transa, m, n, k, alpha, A, lda, B, ldb, beta, part, C, ldc, bias,
                             relu, gate, ldg, omp_get_thread_num(), omp_get_num_threads(), lead,
                             0);
-            fnn_omp_mark();
+            fnn_omp_end();
             return;
         }
 #endif
@@ -908,7 +908,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
             return;
         }
 #ifdef _OPENMP
-        fnn_omp_mark();
+        fnn_omp_begin();
 #pragma omp parallel num_threads(nt)
         {
             /* a contiguous range of whole blocks per thread */
@@ -922,7 +922,7 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
                                C + i * ldc, j0, j1 - j0, bias, relu,
                                gate ? gate + i * ldg : NULL);
         }
-        fnn_omp_mark();
+        fnn_omp_end();
 #endif
         return;
     }
