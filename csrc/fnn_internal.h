@@ -120,6 +120,17 @@ void fnn_omp_end(void);
 #define FNN_BARRIER()
 #endif
 
+/* A barrier of the running team: the thread pool's when `pool` is set,
+ * else the enclosing OpenMP team's. */
+#define FNN_TEAM_BARRIER(pool, t, team)   \
+    do {                                  \
+        if (pool) {                       \
+            fnn_team_barrier((t), (team)); \
+        } else {                          \
+            FNN_BARRIER();                \
+        }                                 \
+    } while (0)
+
 /* Runs the for loop passed as the argument over `nt` threads (a variable in
  * scope) when nt > 1, else as a plain loop. An OpenMP region with if(0)
  * still costs about 0.6 us in libgomp (measured on a Zen 3 guest). The loop

@@ -393,23 +393,13 @@ static void SFX(forward_panels_part)(const fnn_net *net, const REAL *params, con
                 *resumed = c0;
         }
         /* the end of the parallel region waits for its last layer */
-        if (team > 1 && (l < l1 - 1 || !fused)) {
-            if (pool) {
-                fnn_team_barrier(t, team);
-            } else {
-                FNN_BARRIER();
-            }
-        }
+        if (team > 1 && (l < l1 - 1 || !fused))
+            FNN_TEAM_BARRIER(pool, t, team);
         if (!fused) {
             if (t == 0)
                 SFX(fnn_bias_act)(dst, rows, M, M, b, act);
-            if (team > 1 && l < l1 - 1) {
-                if (pool) {
-                    fnn_team_barrier(t, team);
-                } else {
-                    FNN_BARRIER();
-                }
-            }
+            if (team > 1 && l < l1 - 1)
+                FNN_TEAM_BARRIER(pool, t, team);
         }
         panels += K * M;
         in = dst;
@@ -452,8 +442,8 @@ static void SFX(run_panels_job)(void *arg, int t, int team)
  * took 5.08-5.18 instead of 5.58-5.69 us (Intel Xeon, 2 threads,
  * alternating runs).
  * The region is a job of fastnn's thread pool (fnn_team.c) unless an
- * OpenMP region ran shortly before: libgomp's fork and join cost about
- * 1.4 us of a one-row prediction, the pool's 0.6 us. */
+ * OpenMP region runs or ran shortly before. libgomp's fork and join cost
+ * about 1.4 us of a one-row prediction, the pool's 0.6 us. */
 static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const REAL *panels,
                                 const REAL *X, ptrdiff_t rows, REAL *scratch, REAL *row,
                                 REAL *logits)

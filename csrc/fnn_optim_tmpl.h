@@ -79,6 +79,19 @@ adam_vector_avx512(const __m512 *c, float *p, float *s1, float *s2, const float 
     _mm512_mask_storeu_ps(p, k, _mm512_sub_ps(_mm512_maskz_loadu_ps(k, p), q));
 }
 
+/* Runs adam_vector_avx512 over n elements. Inlined once with g == NULL and
+ * once with a gradient, so the zero-gradient loop has no test of g. */
+static inline __attribute__((always_inline)) void
+adam_loop_avx512(const __m512 *c, float *p, float *s1, float *s2, const float *g, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        adam_vector_avx512(c, p + i, s1 + i, s2 + i, g ? g + i : NULL, (__mmask16)0xffff);
+    if (i < n)
+        adam_vector_avx512(c, p + i, s1 + i, s2 + i, g ? g + i : NULL,
+                           (__mmask16)((1u << (n - i)) - 1));
+}
+
 static void adam_range_avx512(const fnn_update *u, float *restrict p, float *restrict s1,
                               float *restrict s2, float scale, const float *restrict g,
                               ptrdiff_t n)
@@ -88,19 +101,10 @@ static void adam_range_avx512(const fnn_update *u, float *restrict p, float *res
         _mm512_set1_ps((float)(1 - u->beta1)), _mm512_set1_ps((float)(1 - u->beta2)),
         _mm512_set1_ps((float)u->step),        _mm512_set1_ps((float)u->epsilon),
         _mm512_set1_ps(0.5f),                  _mm512_set1_ps(scale)};
-    ptrdiff_t i = 0;
-    if (!g) {
-        /* a zero gradient: the loop without its loads and products */
-        for (; i + 16 <= n; i += 16)
-            adam_vector_avx512(c, p + i, s1 + i, s2 + i, NULL, (__mmask16)0xffff);
-        if (i < n)
-            adam_vector_avx512(c, p + i, s1 + i, s2 + i, NULL, (__mmask16)((1u << (n - i)) - 1));
-        return;
-    }
-    for (; i + 16 <= n; i += 16)
-        adam_vector_avx512(c, p + i, s1 + i, s2 + i, g + i, (__mmask16)0xffff);
-    if (i < n)
-        adam_vector_avx512(c, p + i, s1 + i, s2 + i, g + i, (__mmask16)((1u << (n - i)) - 1));
+    if (g)
+        adam_loop_avx512(c, p, s1, s2, g, n);
+    else
+        adam_loop_avx512(c, p, s1, s2, NULL, n); /* without the gradient's loads and products */
 }
 #endif
 
@@ -335,7 +339,7 @@ static void SFX(update_blocks)(const fnn_update *u, const SFX(fnn_update_block) 
     }
     fnn_note_parallel(nt);
     /* on the thread pool, whose workers also ran the forward pass's
-     * product (gemm_rows), unless an OpenMP region ran just before */
+     * product (gemm_rows), unless an OpenMP region runs or ran just before */
     SFX(blocks_job) job = {u, b, teams, nb, nt};
     if (nt > 1 && fnn_team_run(nt, SFX(run_blocks_job), &job))
         return;

@@ -20,8 +20,8 @@
  *   start goes to sleep at once.
  * - A job runs on the pool only when no region runs and none has ended
  *   within the time that the OpenMP runtime's own workers spin
- *   (fnn_omp_spin_window_ns); else fnn_team_run returns 0 and the caller
- *   opens an OpenMP region.
+ *   (fnn_omp_spin_window_ns). Otherwise fnn_team_run returns 0, and the
+ *   caller opens an OpenMP region.
  *
  * fnn_team_run hands a job to nt - 1 workers and runs thread 0 itself. One
  * job runs at a time: a caller that finds the pool busy (another thread is
@@ -133,7 +133,7 @@ double fnn_omp_spin_window_ns(const char *spincount, const char *wait_policy,
             ms = 0;
         if (blocktime && *blocktime) {
             const double v = parse_amount(blocktime, blocktime_units);
-            ms = v < 0 ? 200 : v;
+            ms = v < 0 ? ms : v;
         }
         return ms * 1e6 + WINDOW_MARGIN_NS;
     }

@@ -811,13 +811,8 @@ static void SFX(rows_parts)(int transa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, R
                                 whole, n - whole, NULL, 0, NULL);
         }
     }
-    if (team > 1) {
-        if (pool) {
-            fnn_team_barrier(t, team);
-        } else {
-            FNN_BARRIER();
-        }
-    }
+    if (team > 1)
+        FNN_TEAM_BARRIER(pool, t, team);
     SFX(combine_parts)(parts, m, n, part, alpha, beta, C, ldc, n * t / team, n * (t + 1) / team,
                        bias, relu, gate, ldg);
 }
@@ -877,8 +872,9 @@ static void SFX(gemm_rows)(int transa, int transb, ptrdiff_t m, ptrdiff_t n, ptr
         fnn_note_parallel(nt);
 #ifdef _OPENMP
         if (nt > 1) {
-            /* on the thread pool when no OpenMP region ran just before:
-             * its fork, join and barrier cost less (see fnn_team.c) */
+            /* on the thread pool when no OpenMP region runs or ran just
+             * before, because its fork, join and barrier cost less (see
+             * fnn_team.c) */
             SFX(parts_job) job = {transa, m,   n,    k, alpha, beta, A,    B,    lda,
                                   ldb,    ldc, ldg,  part, C,  bias, gate, relu, lead};
             if (fnn_team_run(nt, SFX(run_parts_job), &job))

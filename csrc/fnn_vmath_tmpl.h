@@ -11,15 +11,14 @@
  * overflow to inf); inputs below -87.3 give 0 instead of a denormal.
  * tanh: an odd polynomial for |x| < 0.625 (Cephes' tanhf coefficients),
  * else 1 - 2 / (e^{2|x|} + 1) with the sign restored, and |x| clamped to
- * 9.1, where that rounds to +-1 as tanh does from 13 ln 2 = 9.0109 on. The
+ * 9.1, where that rounds to +-1 as tanh does from 13 ln 2 = 9.0109 on.
+ * There e^{2|x|} skips exp's range guards, and the AVX2 unit takes 2 / d
+ * from the reciprocal estimate and a Newton step instead of a division,
+ * and min and max as single instructions. Bias + tanh over 4096 x 256
+ * floats on one core then took 777 instead of 912 us with AVX2 (Intel
+ * Xeon). The error stayed within 1.4 eps of float64 over [-12, 12]. The
  * AVX-512 unit instead takes piecewise polynomials from a table for
- * |x| >= 0.625 (vtanh_f32 there).
- * There e^{2|x|} skips exp's range guards, and the AVX and AVX-512 units
- * take 2 / d from the reciprocal estimate and a Newton step instead of a
- * division, and min and max as single instructions. Bias + tanh over 4096
- * x 256 floats on one core took 608 instead of 760 us with AVX-512, and
- * 777 instead of 912 us with AVX2 (Intel Xeon). The error stayed within
- * 1.4 eps of float64 over [-12, 12].
+ * |x| >= 0.625 (its own vtanh_f32 below).
  * logistic: e = exp(-|x|), then 1 / (1 + e) or e / (1 + e) by sign, so
  * neither branch overflows.
  * All three stay within a few float32 ulp of the exact function and keep
@@ -126,17 +125,14 @@ static inline vf32 vlogistic_f32(vf32 x)
     return vselect_f32(x != x, x, vselect_f32(x >= 0, inv, e * inv));
 }
 
-/* Returns 2 / d for d >= 1, within about an ulp. On x86 it comes from the
- * reciprocal estimate and one Newton step for the quotient, which keeps
- * the divider (a vector per 8-10 cycles) out of the loop. */
+/* Returns 2 / d for d >= 1, within about an ulp. With AVX it comes from
+ * the reciprocal estimate and one Newton step for the quotient, which
+ * keeps the divider (a vector per 8-10 cycles) out of the loop. The
+ * AVX-512 unit's tanh needs no quotient. */
 static inline vf32 vtwo_over_f32(vf32 d)
 {
-#if VMATH_X86
-#if VMATH_X86 == 512
-    const vf32 r = (vf32)_mm512_rcp14_ps((__m512)d); /* relative error < 2^-14 */
-#else
+#if VMATH_X86 == 256
     const vf32 r = (vf32)_mm256_rcp_ps((__m256)d); /* relative error < 1.5 * 2^-12 */
-#endif
     const vf32 q = r + r;
     return q + r * (2.0f - d * q); /* squares the error: < 2^-23 after rcpps */
 #else

@@ -530,6 +530,7 @@ def test_pool_window_from_environment(spin_env):
     ({"llvm_runtime": True, "wait_policy": "passive"}, 0.01),
     ({"llvm_runtime": True, "wait_policy": "passive", "blocktime": "20"}, 0.03),
     ({"llvm_runtime": True, "blocktime": "soon"}, 0.21),
+    ({"llvm_runtime": True, "blocktime": "soon", "wait_policy": "active"}, float("inf")),
     ({"llvm_runtime": True, "spincount": "infinite"}, 0.21),
 ])
 def test_omp_spin_window(settings, seconds):
