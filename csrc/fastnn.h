@@ -279,8 +279,12 @@ ptrdiff_t fnn_net_panels_size(const fnn_net *net);
  * layer: column panels of FNN_PANEL_COLS columns (the last may be
  * narrower), panel after panel, each K x width row-major. A thread that
  * computes a range of columns of a one-row prediction then reads one
- * contiguous block, which stays in its core's L2 cache between calls. */
-void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels);
+ * contiguous block, which stays in its core's L2 cache between calls.
+ * Returns FNN_ENONFINITE, and leaves panels unusable, when a weight is NaN
+ * or infinite: a one-row prediction from the panels skips the weights of
+ * zero inputs, which gives the bits of the full sum for finite weights
+ * only (0 * inf is NaN). */
+fnn_status fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels);
 /* fnn_net_predict_checked that, for at most FNN_PANEL_MAX_ROWS rows, reads
  * the weights from panels (made by fnn_net_pack_panels from the same
  * params) instead of params. The results are the same, bit for bit. */

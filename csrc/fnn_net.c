@@ -314,7 +314,7 @@ ptrdiff_t fnn_net_panels_size(const fnn_net *net)
     return size;
 }
 
-void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
+fnn_status fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
 {
     const size_t elem = net->dtype == FNN_FLOAT32 ? sizeof(float) : sizeof(double);
     const char *src = params;
@@ -322,6 +322,11 @@ void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
     for (int l = 0; l < net->n_layers; l++) {
         const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
         const char *W = src + (size_t)net->w_offset[l] * elem;
+        const ptrdiff_t bad = net->dtype == FNN_FLOAT32
+                                  ? fnn_first_nonfinite_f32((const float *)W, K * M)
+                                  : fnn_first_nonfinite_f64((const double *)W, K * M);
+        if (bad >= 0)
+            return FNN_ENONFINITE;
         for (ptrdiff_t j0 = 0; j0 < M; j0 += FNN_PANEL_COLS) {
             const ptrdiff_t w = M - j0 < FNN_PANEL_COLS ? M - j0 : FNN_PANEL_COLS;
             for (ptrdiff_t p = 0; p < K; p++) {
@@ -330,4 +335,5 @@ void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
             }
         }
     }
+    return FNN_OK;
 }

@@ -641,11 +641,15 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
  * columns stay in registers over all k rows. Each sum adds a[p] B[p][j]
  * for p = 0, 1, ... in order, as rows_range does, so the bits are the
  * same. rows_range loads and stores its sums every four rows, and a
- * one-row prediction through it took about 20% longer. */
-static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
-                                const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
-                                const REAL *init, REAL *c, const REAL *restrict bias,
-                                int relu)
+ * one-row prediction through it took about 20% longer.
+ *
+ * With idx set, p runs over idx[0..k) instead of 0..k-1: the positions of
+ * the nonzero inputs (nonzero_index), with a and B not advanced. See
+ * nonzero_index for why that gives the same bits. */
+static inline __attribute__((always_inline)) void
+SFX(panel_row_body)(ptrdiff_t k, const int32_t *restrict idx, const REAL *restrict a,
+                    ptrdiff_t inca, const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
+                    const REAL *init, REAL *c, const REAL *restrict bias, int relu)
 {
     enum { NV = UK_PANEL_GROUP / UK_VLEN };
     for (ptrdiff_t j0 = 0; j0 < cols; j0 += UK_PANEL_GROUP) {
@@ -655,7 +659,8 @@ static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t i
             if (init)
                 memcpy(&acc[v], init + j0 + v * UK_VLEN, sizeof(acc[v]));
         }
-        for (ptrdiff_t p = 0; p < k; p++) {
+        for (ptrdiff_t q = 0; q < k; q++) {
+            const ptrdiff_t p = idx ? idx[q] : q;
             const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
             const REAL *row = panel + p * ldp + j0;
             for (int v = 0; v < NV; v++) {
@@ -677,6 +682,69 @@ static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t i
         }
     }
 }
+
+static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t inca,
+                                const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
+                                const REAL *init, REAL *c, const REAL *restrict bias,
+                                int relu)
+{
+    SFX(panel_row_body)(k, NULL, a, inca, panel, ldp, cols, init, c, bias, relu);
+}
+
+/* panel_row_from over the rows idx[0..count) of a contiguous a and of B. */
+static void SFX(panel_row_sparse)(ptrdiff_t count, const int32_t *restrict idx,
+                                  const REAL *restrict a, const REAL *restrict panel,
+                                  ptrdiff_t ldp, ptrdiff_t cols, const REAL *init, REAL *c,
+                                  const REAL *restrict bias, int relu)
+{
+    SFX(panel_row_body)(count, idx, a, 1, panel, ldp, cols, init, c, bias, relu);
+}
+
+/*
+ * Sparse one-row products. An input a[p] = 0 adds the product 0 * B[p][j]
+ * to each sum, which is +0 or -0 for a finite B[p][j]. A sum that starts
+ * at +0 never becomes -0 (round to nearest gives +0 for x + (-x) and for
+ * +0 + -0), and s + (+-0) = s for any other s, so leaving those rows out
+ * gives the same bits. MNIST-like pixels are about 80% zeros, one-hot
+ * columns of a table mostly zeros, and ReLU outputs about half. The rows
+ * left out are rows of B never read: a one-row product reads all of B for
+ * about two flops per value, so its time is that of reading B.
+ *
+ * Only for finite B: 0 * inf is NaN. The Predictor's panels hold finite
+ * weights only (fnn_net_pack_panels), so gemm_rows_panels and
+ * rows_panels_resume take this path; gemm_rows, which serves training,
+ * does not.
+ */
+#define UK_SPARSE_MAX 4096 /* longest input row indexed, on the stack */
+
+/* Sets idx[0..count) to the positions p < k of the values a[p] != 0 (NaN
+ * included), in increasing order, and returns count. idx has room for k
+ * + 16 values. */
+static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t *restrict idx)
+{
+    ptrdiff_t count = 0, p = 0;
+#if defined(__AVX512F__) && UK_REAL_IS_FLOAT
+    const __m512i step = _mm512_set1_epi32(16);
+    __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; p + 16 <= k; p += 16) {
+        const __mmask16 nz = _mm512_cmp_ps_mask(_mm512_loadu_ps(a + p), _mm512_setzero_ps(),
+                                                _CMP_NEQ_UQ);
+        /* a whole vector stored, the next one overwrites the tail */
+        _mm512_storeu_si512((void *)(idx + count), _mm512_maskz_compress_epi32(nz, at));
+        count += __builtin_popcount(nz);
+        at = _mm512_add_epi32(at, step);
+    }
+#endif
+    for (; p < k; p++) {
+        idx[count] = (int32_t)p;
+        count += !(a[p] == 0);
+    }
+    return count;
+}
+
+/* Whether a one-row product should read only the rows of the count
+ * nonzero inputs of k: when a quarter of them or more are zero. */
+#define UK_SPARSE_PAYS(count, k) ((count) <= (k) - (k) / 4)
 
 /* Runs panel_row_from with sums that start at zero. Starting instead from
  * the sums of the first rows gives the bits of one pass over all rows. */
@@ -1054,13 +1122,22 @@ static void SFX(rows_plan)(const int *sizes, int L, ptrdiff_t *lead, int threads
 /* gemm_rows for B stored as column panels (fnn_net_pack_panels), serial,
  * over panels [b0, b1): C[m, n] := A B + bias, then ReLU when relu, in
  * those panels' columns. The caller splits the panels over threads. Each
- * element is summed as in rows_range, so the bits equal gemm_rows'. */
+ * element is summed as in rows_range, so the bits equal gemm_rows'. One
+ * row with enough zeros reads only the rows of B of its nonzero inputs
+ * (see nonzero_index), in full panels. */
 static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const REAL *A,
                                   ptrdiff_t lda, const REAL *panels, ptrdiff_t b0, ptrdiff_t b1,
                                   REAL *restrict row, REAL *C, ptrdiff_t ldc, const REAL *bias,
                                   int relu)
 {
     const int parts = UK_KPARTS(k);
+    int32_t idx[UK_SPARSE_MAX + 16];
+    ptrdiff_t count = -1; /* nonzero inputs, -1 for the dense loops */
+    if (m == 1 && k <= UK_SPARSE_MAX && b1 > b0) {
+        count = SFX(nonzero_index)(A, k, idx);
+        if (!UK_SPARSE_PAYS(count, k))
+            count = -1;
+    }
     for (ptrdiff_t b = b0; b < b1; b++) {
         const ptrdiff_t j0 = b * FNN_PANEL_COLS;
         const ptrdiff_t w = n - j0 < FNN_PANEL_COLS ? n - j0 : FNN_PANEL_COLS;
@@ -1069,8 +1146,18 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
             /* the sum in the parts of gemm_rows, combined the same way */
             REAL part[UK_KPARTS_MAX * FNN_PANEL_MAX_ROWS * FNN_PANEL_COLS]
                 __attribute__((aligned(FNN_ALIGN)));
+            ptrdiff_t q0 = 0; /* the first nonzero input of part q */
             for (int q = 0; q < parts; q++) {
                 const ptrdiff_t k0 = k * q / parts, k1 = k * (q + 1) / parts;
+                if (count >= 0 && w == FNN_PANEL_COLS) {
+                    ptrdiff_t q1 = q0;
+                    while (q1 < count && idx[q1] < k1)
+                        q1++;
+                    SFX(panel_row_sparse)(q1 - q0, idx + q0, A, panel, w, w, NULL, part + q * w,
+                                          NULL, 0);
+                    q0 = q1;
+                    continue;
+                }
                 for (ptrdiff_t i = 0; i < m; i++) {
                     REAL *dst = part + (q * m + i) * w;
                     if (w == FNN_PANEL_COLS)
@@ -1086,7 +1173,10 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
             continue;
         }
         for (ptrdiff_t i = 0; i < m; i++) {
-            if (w == FNN_PANEL_COLS)
+            if (w == FNN_PANEL_COLS && count >= 0)
+                SFX(panel_row_sparse)(count, idx, A, panel, FNN_PANEL_COLS, FNN_PANEL_COLS, NULL,
+                                      C + j0, bias ? bias + j0 : NULL, relu);
+            else if (w == FNN_PANEL_COLS)
                 SFX(panel_row)(k, A + i * lda, 1, panel, FNN_PANEL_COLS, FNN_PANEL_COLS,
                                C + i * ldc + j0, bias ? bias + j0 : NULL, relu);
             else
@@ -1109,14 +1199,27 @@ static int SFX(rows_panels_resume)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_
 {
     if (UK_KPARTS(k) > 1 || n % FNN_PANEL_COLS != 0 || k1 < 0 || k1 > k)
         return 0;
+    /* the inputs of this call, [0, k1) or [k1, k), sparse as in gemm_rows_panels */
+    const ptrdiff_t p0 = begin ? 0 : k1, len = begin ? k1 : k - k1;
+    int32_t idx[UK_SPARSE_MAX + 16];
+    ptrdiff_t count = -1;
+    if (k <= UK_SPARSE_MAX) {
+        count = SFX(nonzero_index)(a + p0, len, idx);
+        if (!UK_SPARSE_PAYS(count, len))
+            count = -1;
+    }
     for (ptrdiff_t j0 = 0; j0 < n; j0 += FNN_PANEL_COLS) {
-        const REAL *panel = panels + j0 * k;
-        if (begin)
-            SFX(panel_row)(k1, a, 1, panel, FNN_PANEL_COLS, FNN_PANEL_COLS, acc + j0, NULL, 0);
+        const REAL *panel = panels + j0 * k + p0 * FNN_PANEL_COLS;
+        const REAL *init = begin ? NULL : acc + j0;
+        REAL *dst = begin ? acc + j0 : c + j0;
+        const REAL *b = begin || !bias ? NULL : bias + j0;
+        const int r = !begin && relu;
+        if (count >= 0)
+            SFX(panel_row_sparse)(count, idx, a + p0, panel, FNN_PANEL_COLS, FNN_PANEL_COLS,
+                                  init, dst, b, r);
         else
-            SFX(panel_row_from)(k - k1, a + k1, 1, panel + k1 * FNN_PANEL_COLS, FNN_PANEL_COLS,
-                                FNN_PANEL_COLS, acc + j0, c + j0, bias ? bias + j0 : NULL,
-                                relu);
+            SFX(panel_row_from)(len, a + p0, 1, panel, FNN_PANEL_COLS, FNN_PANEL_COLS, init,
+                                dst, b, r);
     }
     return 1;
 }
@@ -1128,4 +1231,6 @@ static int SFX(rows_panels_resume)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_
 #undef UK_SHORT
 #undef UK_SHORT_MR
 #undef UK_PANEL_GROUP
+#undef UK_SPARSE_MAX
+#undef UK_SPARSE_PAYS
 #undef UK_PACK_TRANSPOSE

@@ -129,7 +129,7 @@ cdef extern from "fastnn.h" nogil:
     void fnn_net_update_shares(const fnn_net *net, int threads, ptrdiff_t *lead,
                                ptrdiff_t *shares)
     ptrdiff_t fnn_net_panels_size(const fnn_net *net)
-    void fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
+    fnn_status fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels)
     fnn_status fnn_net_predict_panels(const fnn_net *net, const void *params, const void *panels,
                                       const void *X, ptrdiff_t n, ptrdiff_t ldx, int apply_head,
                                       void *out, ptrdiff_t *bad)
@@ -982,9 +982,11 @@ cdef class Predictor:
         self.panels = None
         if size * self.params.itemsize <= PANEL_COPY_MAX_BYTES:
             panels = aligned_zeros(size, network.dtype)
-            fnn_net_pack_panels(&network.net, cnp.PyArray_DATA(self.params),
-                                cnp.PyArray_DATA(panels))
-            self.panels = panels
+            # refused for NaN or infinite weights, whose predictions then
+            # take the plain path and fail the output check
+            if fnn_net_pack_panels(&network.net, cnp.PyArray_DATA(self.params),
+                                   cnp.PyArray_DATA(panels)) == FNN_OK:
+                self.panels = panels
         self.n_features = network.sizes[0]
         self.n_outputs = 2 if two_columns else n_out
         self.dtype = network.dtype
@@ -1002,10 +1004,11 @@ cdef class Predictor:
     def panel_copy(self):
         """Whether one- and two-row calls read a second copy of the weights in panels.
 
-        The copy is made when the weights take at most 16 MiB. Each thread
-        of such a call then reads one contiguous block of it, which can stay
-        in its core's cache between calls. Larger weights stream from
-        memory either way, so they are not copied.
+        The copy is made when the weights take at most 16 MiB and are all
+        finite. Each thread of such a call then reads one contiguous block
+        of it, which can stay in its core's cache between calls, and a
+        one-row call skips the weights of inputs that are 0. Larger weights
+        stream from memory either way, so they are not copied.
         """
         return self.panels is not None
 

@@ -334,6 +334,53 @@ def test_long_inputs_match_predict_proba(float_dtype, width):
         fastnn.set_num_threads(previous)
 
 
+@pytest.mark.parametrize("width", [200, 500, 784, 5000])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_sparse_rows_same_bits_as_predict_proba(isa, float_dtype, width, threads):
+    # A one-row call skips the weights of inputs that are 0 when a quarter
+    # or more of them are (MNIST pixels, one-hot columns, ReLU outputs).
+    # Each sum then leaves out only terms +-0, so the bits stay those of
+    # the full sum. The widths sum the first layer whole, in 4 parts, in 8
+    # parts, and, above the 4,096 inputs that are indexed, densely.
+    net = fastnn.MLP([width, 150, 64, 3], dtype=np.dtype(float_dtype).name, random_state=4)
+    rng = np.random.default_rng(width)
+    X = rng.normal(size=(8, width))
+    for i, zeros in enumerate([0.0, 0.1, 0.3, 0.5, 0.8, 0.95, 0.999, 1.0]):
+        X[i, rng.random(width) < zeros] = 0.0
+    X[2, ::7] = -0.0
+    X[5, :width // 3] = 0.0  # whole parts without a nonzero input
+    X[6, width // 2:] = -0.0
+    X = X.astype(float_dtype)
+    previous = fastnn.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        predictor, logits = net.predictor(), net.predictor(logits=True)
+        for i in range(len(X)):
+            context = "row %d on %s" % (i, isa)
+            np.testing.assert_array_equal(predictor(X[i:i + 1]), net.predict_proba(X[i:i + 1]),
+                                          err_msg=context)
+            np.testing.assert_array_equal(logits(X[i]), net.decision_function(X[i:i + 1])[0],
+                                          err_msg=context)
+    finally:
+        fastnn.set_num_threads(previous)
+
+
+def test_infinite_weight_of_a_zero_input_still_fails(float_dtype):
+    # 0 * inf is NaN in the full sum, which skipping the zero inputs would
+    # miss. Weights that are not all finite therefore get no panel copy,
+    # and the call fails as predict_proba does.
+    net = fastnn.MLP([784, 256, 10], dtype=np.dtype(float_dtype).name, random_state=0)
+    x = np.zeros((1, 784), dtype=float_dtype)
+    x[0, 100:120] = 0.5
+    params = net.params.copy()
+    params[3 * 256 + 7] = np.inf  # weight of input 3, which is 0, to unit 7
+    predictor = fastnn.Predictor(net.network, params)
+    assert not predictor.panel_copy
+    with pytest.raises(ValueError, match="row 0 of X is not finite"):
+        predictor(x)
+    assert net.predictor().panel_copy
+
+
 def test_panel_copy_size_limit():
     # 3000 x 1500 float32 weights take 18 MB: no second copy, same results
     small = fastnn.MLP([784, 256, 128, 10], random_state=0)

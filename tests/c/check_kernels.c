@@ -110,7 +110,11 @@ int main(void)
     /* one and two rows from the weights in column panels (64 hidden units
      * and 3 outputs: one full panel and one partial) give the same bits */
     float *panels = malloc(sizeof(float) * fnn_net_panels_size(&net));
-    fnn_net_pack_panels(&net, p1, panels);
+    checks++;
+    if (fnn_net_pack_panels(&net, p1, panels) != FNN_OK) {
+        printf("pack_panels refused finite weights\n");
+        failures++;
+    }
     for (int rows = 1; rows <= FNN_PANEL_MAX_ROWS; rows++) {
         float plain[2 * 3], paneled[2 * 3];
         fnn_net_predict_checked(&net, p1, X + 20, rows, 20, 1, plain, &bad);
@@ -122,6 +126,30 @@ int main(void)
             failures++;
         }
     }
+    /* a row of mostly zeros takes the sparse panel path: still the same bits */
+    for (int j = 0; j < 20; j++)
+        if (j % 4 != 1)
+            X[20 + j] = j % 8 == 0 ? -0.0f : 0.0f;
+    {
+        float plain[3], paneled[3];
+        fnn_net_predict_checked(&net, p1, X + 20, 1, 20, 1, plain, &bad);
+        checks++;
+        if (fnn_net_predict_panels(&net, p1, panels, X + 20, 1, 20, 1, paneled, &bad) !=
+                FNN_OK ||
+            memcmp(plain, paneled, sizeof(plain)) != 0) {
+            printf("predict_panels differs from predict_checked for a sparse row\n");
+            failures++;
+        }
+    }
+    /* panels are refused for a weight that is not finite */
+    const float saved = p1[5];
+    p1[5] = INFINITY;
+    checks++;
+    if (fnn_net_pack_panels(&net, p1, panels) != FNN_ENONFINITE) {
+        printf("pack_panels accepted an infinite weight\n");
+        failures++;
+    }
+    p1[5] = saved;
     free(panels);
 
     X[7 * 20 + 4] = NAN;
