@@ -26,6 +26,7 @@ enum {
     FNN_SCRATCH_PARTIAL,
     FNN_SCRATCH_FUSED,
     FNN_SCRATCH_RESUME,
+    FNN_SCRATCH_INDEX,
     FNN_SCRATCH_SLOTS
 };
 void *fnn_scratch(int slot, size_t bytes);

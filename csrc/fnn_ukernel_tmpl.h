@@ -643,13 +643,15 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
  * same. rows_range loads and stores its sums every four rows, and a
  * one-row prediction through it took about 20% longer.
  *
- * With idx set, p runs over idx[0..k) instead of 0..k-1: the positions of
- * the nonzero inputs (nonzero_index), with a and B not advanced. See
- * nonzero_index for why that gives the same bits. */
+ * Without idx, p runs over [k0, k1). With idx, p runs over idx[0..count),
+ * the positions of the nonzero inputs among rows [k0, k1), and a group
+ * whose sums include a zero is summed again over all of [k0, k1) (see
+ * nonzero_index). */
 static inline __attribute__((always_inline)) void
-SFX(panel_row_body)(ptrdiff_t k, const int32_t *restrict idx, const REAL *restrict a,
-                    ptrdiff_t inca, const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
-                    const REAL *init, REAL *c, const REAL *restrict bias, int relu)
+SFX(panel_row_body)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx, ptrdiff_t count,
+                    const REAL *restrict a, ptrdiff_t inca, const REAL *restrict panel,
+                    ptrdiff_t ldp, ptrdiff_t cols, const REAL *init, REAL *c,
+                    const REAL *restrict bias, int relu)
 {
     enum { NV = UK_PANEL_GROUP / UK_VLEN };
     for (ptrdiff_t j0 = 0; j0 < cols; j0 += UK_PANEL_GROUP) {
@@ -659,8 +661,34 @@ SFX(panel_row_body)(ptrdiff_t k, const int32_t *restrict idx, const REAL *restri
             if (init)
                 memcpy(&acc[v], init + j0 + v * UK_VLEN, sizeof(acc[v]));
         }
-        for (ptrdiff_t q = 0; q < k; q++) {
-            const ptrdiff_t p = idx ? idx[q] : q;
+        int dense = idx == NULL;
+        if (idx) {
+            for (ptrdiff_t q = 0; q < count; q++) {
+                const ptrdiff_t p = idx[q];
+                const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
+                const REAL *row = panel + p * ldp + j0;
+                for (int v = 0; v < NV; v++) {
+                    SFX(vec) b;
+                    memcpy(&b, row + v * UK_VLEN, sizeof(b));
+                    acc[v] += ap * b;
+                }
+            }
+            /* A zero sum may have the other sign in the full sum, so the
+             * group is summed again. A start of +0 with no term stays +0. */
+            if (count > 0 || init) {
+                SFX(ivec) zero = (SFX(ivec)){0};
+                for (int v = 0; v < NV; v++)
+                    zero |= (SFX(ivec))(acc[v] == (SFX(vec)){0});
+                for (int l = 0; l < UK_VLEN && !dense; l++)
+                    dense = zero[l] != 0;
+                for (int v = 0; dense && v < NV; v++) {
+                    acc[v] = (SFX(vec)){0};
+                    if (init)
+                        memcpy(&acc[v], init + j0 + v * UK_VLEN, sizeof(acc[v]));
+                }
+            }
+        }
+        for (ptrdiff_t p = k0; dense && p < k1; p++) {
             const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
             const REAL *row = panel + p * ldp + j0;
             for (int v = 0; v < NV; v++) {
@@ -688,38 +716,45 @@ static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t i
                                 const REAL *init, REAL *c, const REAL *restrict bias,
                                 int relu)
 {
-    SFX(panel_row_body)(k, NULL, a, inca, panel, ldp, cols, init, c, bias, relu);
+    SFX(panel_row_body)(0, k, NULL, 0, a, inca, panel, ldp, cols, init, c, bias, relu);
 }
 
-/* panel_row_from over the rows idx[0..count) of a contiguous a and of B. */
-static void SFX(panel_row_sparse)(ptrdiff_t count, const int32_t *restrict idx,
-                                  const REAL *restrict a, const REAL *restrict panel,
-                                  ptrdiff_t ldp, ptrdiff_t cols, const REAL *init, REAL *c,
-                                  const REAL *restrict bias, int relu)
+/* panel_row_from over rows [k0, k1) of a contiguous a and of B (row 0 at a
+ * and panel), reading only the rows idx[0..count) where it can. */
+static void SFX(panel_row_sparse)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx,
+                                  ptrdiff_t count, const REAL *restrict a,
+                                  const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols,
+                                  const REAL *init, REAL *c, const REAL *restrict bias,
+                                  int relu)
 {
-    SFX(panel_row_body)(count, idx, a, 1, panel, ldp, cols, init, c, bias, relu);
+    SFX(panel_row_body)(k0, k1, idx, count, a, 1, panel, ldp, cols, init, c, bias, relu);
 }
 
 /*
  * Sparse one-row products. An input a[p] = 0 adds the product 0 * B[p][j]
- * to each sum, which is +0 or -0 for a finite B[p][j]. A sum that starts
- * at +0 never becomes -0 (round to nearest gives +0 for x + (-x) and for
- * +0 + -0), and s + (+-0) = s for any other s, so leaving those rows out
- * gives the same bits. MNIST-like pixels are about 80% zeros, one-hot
- * columns of a table mostly zeros, and ReLU outputs about half. The rows
- * left out are rows of B never read: a one-row product reads all of B for
- * about two flops per value, so its time is that of reading B.
+ * to each sum, +0 or -0 for a finite B[p][j]. Adding +-0 leaves a nonzero
+ * sum as it is. A sum of zero, though, may change sign: with fused
+ * multiply-adds, a tiny negative product that underflows turns +0 into -0,
+ * and a later 0 * B[p][j] > 0 turns it back into +0. Leaving out the zero
+ * inputs therefore gives every sum the value of the full sum, and its bits
+ * wherever the sum is not zero: at each step both are equal, or both are
+ * zero. A group of columns with a sum of zero is summed again over all
+ * rows (panel_row_body), which real data almost never needs. MNIST-like
+ * pixels are about 80% zeros, one-hot columns of a table mostly zeros,
+ * and ReLU outputs about half. A one-row product reads all of B for about
+ * two flops per value, so its time is that of reading B, and the rows left
+ * out are rows never read.
  *
  * Only for finite B: 0 * inf is NaN. The Predictor's panels hold finite
  * weights only (fnn_net_pack_panels), so gemm_rows_panels and
  * rows_panels_resume take this path; gemm_rows, which serves training,
- * does not.
+ * does not. The list of positions lives in per-thread scratch memory, not
+ * on the stack, which may be as small as 32 KiB in a Python thread.
  */
-#define UK_SPARSE_MAX 4096 /* longest input row indexed, on the stack */
 
 /* Sets idx[0..count) to the positions p < k of the values a[p] != 0 (NaN
  * included), in increasing order, and returns count. idx has room for k
- * + 16 values. */
+ * values. */
 static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t *restrict idx)
 {
     ptrdiff_t count = 0, p = 0;
@@ -729,8 +764,9 @@ static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t
     for (; p + 16 <= k; p += 16) {
         const __mmask16 nz = _mm512_cmp_ps_mask(_mm512_loadu_ps(a + p), _mm512_setzero_ps(),
                                                 _CMP_NEQ_UQ);
-        /* a whole vector stored, the next one overwrites the tail */
-        _mm512_storeu_si512((void *)(idx + count), _mm512_maskz_compress_epi32(nz, at));
+        /* the nonzero lanes' positions, packed at the front of the store */
+        _mm512_mask_storeu_epi32(idx + count, (__mmask16)((1u << __builtin_popcount(nz)) - 1),
+                                 _mm512_maskz_compress_epi32(nz, at));
         count += __builtin_popcount(nz);
         at = _mm512_add_epi32(at, step);
     }
@@ -742,9 +778,20 @@ static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t
     return count;
 }
 
-/* Whether a one-row product should read only the rows of the count
- * nonzero inputs of k: when a quarter of them or more are zero. */
-#define UK_SPARSE_PAYS(count, k) ((count) <= (k) - (k) / 4)
+/* Returns the positions of the nonzero values of a[0..k) in per-thread
+ * scratch memory and sets *count. Returns NULL when fewer than a quarter
+ * of the values are zero (the sums then read every row) or when no memory
+ * is left. */
+static const int32_t *SFX(sparse_inputs)(const REAL *a, ptrdiff_t k, ptrdiff_t *count)
+{
+    if (k <= 0 || k > INT32_MAX)
+        return NULL;
+    int32_t *idx = fnn_scratch(FNN_SCRATCH_INDEX, (size_t)k * sizeof(int32_t));
+    if (!idx)
+        return NULL;
+    *count = SFX(nonzero_index)(a, k, idx);
+    return *count <= k - k / 4 ? idx : NULL;
+}
 
 /* Runs panel_row_from with sums that start at zero. Starting instead from
  * the sums of the first rows gives the bits of one pass over all rows. */
@@ -1131,13 +1178,8 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
                                   int relu)
 {
     const int parts = UK_KPARTS(k);
-    int32_t idx[UK_SPARSE_MAX + 16];
-    ptrdiff_t count = -1; /* nonzero inputs, -1 for the dense loops */
-    if (m == 1 && k <= UK_SPARSE_MAX && b1 > b0) {
-        count = SFX(nonzero_index)(A, k, idx);
-        if (!UK_SPARSE_PAYS(count, k))
-            count = -1;
-    }
+    ptrdiff_t count = 0; /* nonzero inputs; idx NULL for the dense loops */
+    const int32_t *idx = m == 1 && b1 > b0 ? SFX(sparse_inputs)(A, k, &count) : NULL;
     for (ptrdiff_t b = b0; b < b1; b++) {
         const ptrdiff_t j0 = b * FNN_PANEL_COLS;
         const ptrdiff_t w = n - j0 < FNN_PANEL_COLS ? n - j0 : FNN_PANEL_COLS;
@@ -1149,12 +1191,12 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
             ptrdiff_t q0 = 0; /* the first nonzero input of part q */
             for (int q = 0; q < parts; q++) {
                 const ptrdiff_t k0 = k * q / parts, k1 = k * (q + 1) / parts;
-                if (count >= 0 && w == FNN_PANEL_COLS) {
+                if (idx && w == FNN_PANEL_COLS) {
                     ptrdiff_t q1 = q0;
                     while (q1 < count && idx[q1] < k1)
                         q1++;
-                    SFX(panel_row_sparse)(q1 - q0, idx + q0, A, panel, w, w, NULL, part + q * w,
-                                          NULL, 0);
+                    SFX(panel_row_sparse)(k0, k1, idx + q0, q1 - q0, A, panel, w, w, NULL,
+                                          part + q * w, NULL, 0);
                     q0 = q1;
                     continue;
                 }
@@ -1173,9 +1215,10 @@ static void SFX(gemm_rows_panels)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const R
             continue;
         }
         for (ptrdiff_t i = 0; i < m; i++) {
-            if (w == FNN_PANEL_COLS && count >= 0)
-                SFX(panel_row_sparse)(count, idx, A, panel, FNN_PANEL_COLS, FNN_PANEL_COLS, NULL,
-                                      C + j0, bias ? bias + j0 : NULL, relu);
+            if (w == FNN_PANEL_COLS && idx)
+                SFX(panel_row_sparse)(0, k, idx, count, A, panel, FNN_PANEL_COLS,
+                                      FNN_PANEL_COLS, NULL, C + j0, bias ? bias + j0 : NULL,
+                                      relu);
             else if (w == FNN_PANEL_COLS)
                 SFX(panel_row)(k, A + i * lda, 1, panel, FNN_PANEL_COLS, FNN_PANEL_COLS,
                                C + i * ldc + j0, bias ? bias + j0 : NULL, relu);
@@ -1201,22 +1244,17 @@ static int SFX(rows_panels_resume)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_
         return 0;
     /* the inputs of this call, [0, k1) or [k1, k), sparse as in gemm_rows_panels */
     const ptrdiff_t p0 = begin ? 0 : k1, len = begin ? k1 : k - k1;
-    int32_t idx[UK_SPARSE_MAX + 16];
-    ptrdiff_t count = -1;
-    if (k <= UK_SPARSE_MAX) {
-        count = SFX(nonzero_index)(a + p0, len, idx);
-        if (!UK_SPARSE_PAYS(count, len))
-            count = -1;
-    }
+    ptrdiff_t count = 0;
+    const int32_t *idx = SFX(sparse_inputs)(a + p0, len, &count);
     for (ptrdiff_t j0 = 0; j0 < n; j0 += FNN_PANEL_COLS) {
         const REAL *panel = panels + j0 * k + p0 * FNN_PANEL_COLS;
         const REAL *init = begin ? NULL : acc + j0;
         REAL *dst = begin ? acc + j0 : c + j0;
         const REAL *b = begin || !bias ? NULL : bias + j0;
         const int r = !begin && relu;
-        if (count >= 0)
-            SFX(panel_row_sparse)(count, idx, a + p0, panel, FNN_PANEL_COLS, FNN_PANEL_COLS,
-                                  init, dst, b, r);
+        if (idx)
+            SFX(panel_row_sparse)(0, len, idx, count, a + p0, panel, FNN_PANEL_COLS,
+                                  FNN_PANEL_COLS, init, dst, b, r);
         else
             SFX(panel_row_from)(len, a + p0, 1, panel, FNN_PANEL_COLS, FNN_PANEL_COLS, init,
                                 dst, b, r);
@@ -1231,6 +1269,4 @@ static int SFX(rows_panels_resume)(int begin, ptrdiff_t n, ptrdiff_t k, ptrdiff_
 #undef UK_SHORT
 #undef UK_SHORT_MR
 #undef UK_PANEL_GROUP
-#undef UK_SPARSE_MAX
-#undef UK_SPARSE_PAYS
 #undef UK_PACK_TRANSPOSE

@@ -1,6 +1,9 @@
 """fastnn.Predictor: the low-overhead predict call for serving."""
 
 import pickle
+import subprocess
+import sys
+import textwrap
 import threading
 
 import numpy as np
@@ -334,14 +337,21 @@ def test_long_inputs_match_predict_proba(float_dtype, width):
         fastnn.set_num_threads(previous)
 
 
-@pytest.mark.parametrize("width", [200, 500, 784, 5000])
+def assert_same_bits(got, expected, context=""):
+    """np.array_equal with the sign of zero: compares the raw bits."""
+    got, expected = np.ascontiguousarray(got), np.ascontiguousarray(expected)
+    assert got.dtype == expected.dtype, context
+    assert got.shape == expected.shape, context
+    view = np.uint32 if got.dtype == np.float32 else np.uint64
+    np.testing.assert_array_equal(got.view(view), expected.view(view), err_msg=context)
+
+
+@pytest.mark.parametrize("width", [200, 500, 784, 2000, 5000])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_sparse_rows_same_bits_as_predict_proba(isa, float_dtype, width, threads):
     # A one-row call skips the weights of inputs that are 0 when a quarter
     # or more of them are (MNIST pixels, one-hot columns, ReLU outputs).
-    # Each sum then leaves out only terms +-0, so the bits stay those of
-    # the full sum. The widths sum the first layer whole, in 4 parts, in 8
-    # parts, and, above the 4,096 inputs that are indexed, densely.
+    # The widths sum the first layer whole and in 4, 8 and 16 parts.
     net = fastnn.MLP([width, 150, 64, 3], dtype=np.dtype(float_dtype).name, random_state=4)
     rng = np.random.default_rng(width)
     X = rng.normal(size=(8, width))
@@ -357,12 +367,61 @@ def test_sparse_rows_same_bits_as_predict_proba(isa, float_dtype, width, threads
         predictor, logits = net.predictor(), net.predictor(logits=True)
         for i in range(len(X)):
             context = "row %d on %s" % (i, isa)
-            np.testing.assert_array_equal(predictor(X[i:i + 1]), net.predict_proba(X[i:i + 1]),
-                                          err_msg=context)
-            np.testing.assert_array_equal(logits(X[i]), net.decision_function(X[i:i + 1])[0],
-                                          err_msg=context)
+            assert_same_bits(predictor(X[i:i + 1]), net.predict_proba(X[i:i + 1]), context)
+            assert_same_bits(logits(X[i]), net.decision_function(X[i:i + 1])[0], context)
     finally:
         fastnn.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sparse_row_zero_sum_sign(isa, float_dtype, threads):
+    # With fused multiply-adds, input 0's tiny product underflows and turns
+    # the sum +0 into -0. The full sum then adds 0 * 1 for the zero inputs,
+    # which gives +0 again. A sum that skips them must not stay at -0: with
+    # a bias of -0.0 the sign reaches the logits.
+    tiny = 1e-25 if float_dtype == np.float32 else 1e-170
+    net = fastnn.MLP([4, 64], output="identity", dtype=np.dtype(float_dtype).name,
+                     random_state=0)
+    W, b = net.coefs[0], net.intercepts[0]
+    W[:] = 1.0
+    W[0, :] = -tiny
+    b[:] = -0.0
+    x = np.array([[tiny, 0.0, 0.0, 0.0]], dtype=float_dtype)
+    previous = fastnn.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        logits = net.predictor(logits=True)
+        assert_same_bits(logits(x), net.decision_function(x), isa)
+    finally:
+        fastnn.set_num_threads(previous)
+
+
+def test_one_row_call_on_a_small_thread_stack():
+    # threading.stack_size's minimum is 32 KiB. The list of nonzero inputs
+    # lives in per-thread scratch memory: 16 KiB of it on the stack crashed
+    # such a thread. A crash would end pytest, so it runs in a subprocess.
+    script = textwrap.dedent("""
+        import threading, numpy as np, fastnn
+        results = []
+        for width, dtype in ((100, "float32"), (784, "float32"), (2048, "float64")):
+            net = fastnn.MLP([width, 256, 10], dtype=dtype, random_state=0)
+            predictor = net.predictor()
+            x = np.zeros((2, width), dtype=dtype)
+            x[:, ::7] = 1.0
+            want = net.predict_proba(x)
+            def call():
+                results.append(np.array_equal(predictor(x[:1]), want[:1])
+                               and np.array_equal(predictor(x), want))
+            threading.stack_size(32 * 1024)
+            thread = threading.Thread(target=call)
+            thread.start()
+            thread.join()
+        print(results)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[True, True, True]", result.stdout + result.stderr
 
 
 def test_infinite_weight_of_a_zero_input_still_fails(float_dtype):
