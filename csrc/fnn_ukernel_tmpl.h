@@ -635,6 +635,18 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
 /* Columns per pass of panel_row: eight vectors, at most a panel. */
 #define UK_PANEL_GROUP (8 * UK_VLEN < FNN_PANEL_COLS ? 8 * UK_VLEN : FNN_PANEL_COLS)
 
+/* acc[v] += x * row[v * UK_VLEN ...] for the NV vectors of one row of B. */
+static inline __attribute__((always_inline)) void
+SFX(panel_row_add)(const int NV, SFX(vec) *acc, REAL x, const REAL *row)
+{
+    const SFX(vec) ax = x - (SFX(vec)){0}; /* x - 0 == x exactly: a broadcast */
+    for (int v = 0; v < NV; v++) {
+        SFX(vec) b;
+        memcpy(&b, row + v * UK_VLEN, sizeof(b));
+        acc[v] += ax * b;
+    }
+}
+
 /* c[j] := sum_p a[p * inca] B[p][j] + bias[j] (then ReLU when relu) for j <
  * cols, a multiple of UK_PANEL_GROUP, where B has row stride ldp: a full
  * panel, or a block of a row-major matrix. The sums of UK_PANEL_GROUP
@@ -663,16 +675,8 @@ SFX(panel_row_body)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx, ptr
         }
         int dense = idx == NULL;
         if (idx) {
-            for (ptrdiff_t q = 0; q < count; q++) {
-                const ptrdiff_t p = idx[q];
-                const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
-                const REAL *row = panel + p * ldp + j0;
-                for (int v = 0; v < NV; v++) {
-                    SFX(vec) b;
-                    memcpy(&b, row + v * UK_VLEN, sizeof(b));
-                    acc[v] += ap * b;
-                }
-            }
+            for (ptrdiff_t q = 0; q < count; q++)
+                SFX(panel_row_add)(NV, acc, a[idx[q] * inca], panel + idx[q] * ldp + j0);
             /* A zero sum may have the other sign in the full sum, so the
              * group is summed again. A start of +0 with no term stays +0. */
             if (count > 0 || init) {
@@ -688,15 +692,8 @@ SFX(panel_row_body)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx, ptr
                 }
             }
         }
-        for (ptrdiff_t p = k0; dense && p < k1; p++) {
-            const SFX(vec) ap = a[p * inca] - (SFX(vec)){0}; /* a broadcast */
-            const REAL *row = panel + p * ldp + j0;
-            for (int v = 0; v < NV; v++) {
-                SFX(vec) b;
-                memcpy(&b, row + v * UK_VLEN, sizeof(b));
-                acc[v] += ap * b;
-            }
-        }
+        for (ptrdiff_t p = k0; dense && p < k1; p++)
+            SFX(panel_row_add)(NV, acc, a[p * inca], panel + p * ldp + j0);
         for (int v = 0; v < NV; v++) {
             SFX(vec) z = acc[v];
             if (bias) {
