@@ -1,5 +1,6 @@
 """fastnn.Predictor: the low-overhead predict call for serving."""
 
+import os
 import pickle
 import subprocess
 import sys
@@ -396,7 +397,7 @@ def test_sparse_row_zero_sum_sign(isa, float_dtype, threads):
         fastnn.set_num_threads(previous)
 
 
-def test_one_row_call_on_a_small_thread_stack():
+def test_one_row_call_on_a_small_thread_stack(tmp_path):
     # threading.stack_size's minimum is 32 KiB. The list of nonzero inputs
     # lives in per-thread scratch memory: 16 KiB of it on the stack crashed
     # such a thread. A crash would end pytest, so it runs in a subprocess.
@@ -418,8 +419,13 @@ def test_one_row_call_on_a_small_thread_stack():
             thread.join()
         print(results)
     """)
+    # the fastnn under test, installed or built in place, from a neutral folder
+    env = dict(os.environ)
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([package_parent] + ([env["PYTHONPATH"]]
+                                                           if env.get("PYTHONPATH") else []))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120)
+                            cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[True, True, True]", result.stdout + result.stderr
 
