@@ -92,19 +92,53 @@ adam_loop_avx512(const __m512 *c, float *p, float *s1, float *s2, const float *g
                            (__mmask16)((1u << (n - i)) - 1));
 }
 
+/* Sets the constants c[0..8) of adam_vector_avx512, with the gradient's scale. */
+static inline void adam_constants_avx512(const fnn_update *u, float scale, __m512 *c)
+{
+    c[0] = _mm512_set1_ps((float)u->beta1);
+    c[1] = _mm512_set1_ps((float)u->beta2);
+    c[2] = _mm512_set1_ps((float)(1 - u->beta1));
+    c[3] = _mm512_set1_ps((float)(1 - u->beta2));
+    c[4] = _mm512_set1_ps((float)u->step);
+    c[5] = _mm512_set1_ps((float)u->epsilon);
+    c[6] = _mm512_set1_ps(0.5f);
+    c[7] = _mm512_set1_ps(scale);
+}
+
 static void adam_range_avx512(const fnn_update *u, float *restrict p, float *restrict s1,
                               float *restrict s2, float scale, const float *restrict g,
                               ptrdiff_t n)
 {
-    const __m512 c[8] = {
-        _mm512_set1_ps((float)u->beta1),       _mm512_set1_ps((float)u->beta2),
-        _mm512_set1_ps((float)(1 - u->beta1)), _mm512_set1_ps((float)(1 - u->beta2)),
-        _mm512_set1_ps((float)u->step),        _mm512_set1_ps((float)u->epsilon),
-        _mm512_set1_ps(0.5f),                  _mm512_set1_ps(scale)};
+    __m512 c[8];
+    adam_constants_avx512(u, scale, c);
     if (g)
         adam_loop_avx512(c, p, s1, s2, g, n);
     else
         adam_loop_avx512(c, p, s1, s2, NULL, n); /* without the gradient's loads and products */
+}
+
+/* Updates rows [k0, k1), columns [j0, j1) of W in the fused one-row
+ * update without weight decay or L2 term, from the gradient a[k] d[j]. A
+ * row with a[k] = 0 takes the zero gradient when zero_rows is set. Each
+ * row gets the vectors of adam_range_avx512, but the constants are set
+ * once, not once per row: a batch-1 step of workload A updates 1,168
+ * rows of at most 256 values. */
+static void adam_rows_avx512(const fnn_update *u, float *restrict W, float *restrict S1,
+                             float *restrict S2, const float *restrict a,
+                             const float *restrict d, ptrdiff_t M, ptrdiff_t k0, ptrdiff_t k1,
+                             ptrdiff_t j0, ptrdiff_t j1, int zero_rows)
+{
+    __m512 c[8];
+    adam_constants_avx512(u, 0.0f, c);
+    for (ptrdiff_t k = k0; k < k1; k++) {
+        const ptrdiff_t off = k * M + j0;
+        if (zero_rows && a[k] == 0) {
+            adam_loop_avx512(c, W + off, S1 + off, S2 + off, NULL, j1 - j0);
+            continue;
+        }
+        c[7] = _mm512_set1_ps(a[k]);
+        adam_loop_avx512(c, W + off, S1 + off, S2 + off, d + j0, j1 - j0);
+    }
 }
 #endif
 
@@ -246,6 +280,12 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
     int zero_rows = b->l2 == 0 && j1 > j0 && SFX(zero_gradient_ok)(u);
     for (ptrdiff_t j = j0; zero_rows && j < j1; j++)
         zero_rows = isfinite(b->d[j]);
+#if defined(FNN_ADAM_VECTOR_F32) && UK_REAL_IS_FLOAT
+    if (b->l2 == 0 && u->kind == FNN_OPT_ADAM && !u->decay && b->S1 && b->S2) {
+        adam_rows_avx512(u, b->W, b->S1, b->S2, b->a, b->d, M, k0, k1, j0, j1, zero_rows);
+        return;
+    }
+#endif
     for (ptrdiff_t k = k0; k < k1; k++) {
         const REAL ak = b->a[k];
         double sq = 0;
