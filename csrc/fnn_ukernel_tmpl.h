@@ -736,7 +736,9 @@ static void SFX(panel_row_sparse)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *res
  * inputs therefore gives every sum the value of the full sum, and its bits
  * wherever the sum is not zero: at each step both are equal, or both are
  * zero. A group of columns with a sum of zero is summed again over all
- * rows (panel_row_body), which real data almost never needs. MNIST-like
+ * rows (panel_row_body). Sums of exactly zero are rare, unless a column's
+ * weights are zero at every nonzero input (a pruned network), whose group
+ * then reads every row as before. MNIST-like
  * pixels are about 80% zeros, one-hot columns of a table mostly zeros,
  * and ReLU outputs about half. A one-row product reads all of B for about
  * two flops per value, so its time is that of reading B, and the rows left
