@@ -280,10 +280,10 @@ ptrdiff_t fnn_net_panels_size(const fnn_net *net);
  * narrower), panel after panel, each K x width row-major. A thread that
  * computes a range of columns of a one-row prediction then reads one
  * contiguous block, which stays in its core's L2 cache between calls.
- * Returns FNN_ENONFINITE, and leaves panels unusable, when a weight is NaN
- * or infinite: a one-row prediction from the panels skips the weights of
- * zero inputs, which gives the bits of the full sum for finite weights
- * only (0 * inf is NaN). */
+ * Returns FNN_ENONFINITE when a weight is NaN or infinite, and panels must
+ * not be used then. A one-row prediction from the panels skips the weights
+ * of zero inputs, which gives the bits of the full sum only for finite
+ * weights, because 0 * inf is NaN. */
 fnn_status fnn_net_pack_panels(const fnn_net *net, const void *params, void *panels);
 /* fnn_net_predict_checked that, for at most FNN_PANEL_MAX_ROWS rows, reads
  * the weights from panels (made by fnn_net_pack_panels from the same

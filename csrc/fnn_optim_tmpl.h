@@ -142,9 +142,10 @@ static void adam_rows_avx512(const fnn_update *u, float *restrict W, float *rest
 }
 #endif
 
-/* Whether update_range takes g == NULL for a zero gradient: the AVX-512
- * float32 Adam loop without weight decay. */
-static int SFX(zero_gradient_ok)(const fnn_update *u)
+/* Whether the AVX-512 float32 Adam loop runs (Adam without weight decay).
+ * update_range then takes g == NULL for a zero gradient, and update_rows
+ * calls adam_rows_avx512. */
+static int SFX(vector_adam_ok)(const fnn_update *u)
 {
 #if defined(FNN_ADAM_VECTOR_F32) && UK_REAL_IS_FLOAT
     return u->kind == FNN_OPT_ADAM && !u->decay;
@@ -157,7 +158,7 @@ static int SFX(zero_gradient_ok)(const fnn_update *u)
 /* Updates n elements from the gradient scale * g. The flat update passes
  * scale = 1; update_rows passes one input a[k] and the row of deltas, and
  * the product rounds as it would when written to a gradient buffer. g may
- * be NULL for a zero gradient where zero_gradient_ok returns 1. */
+ * be NULL for a zero gradient where vector_adam_ok returns 1. */
 static void SFX(update_range)(const fnn_update *u, REAL *restrict p, REAL *restrict s1,
                               REAL *restrict s2, REAL scale, const REAL *restrict g,
                               ptrdiff_t n)
@@ -277,11 +278,12 @@ static void SFX(update_rows)(const fnn_update *u, const SFX(fnn_update_block) *b
      * ran 10-14% faster (Intel Xeon, 2 threads, alternating runs). The
      * flat update takes the same path for vectors of zeros, so both give
      * the same bits. */
-    int zero_rows = b->l2 == 0 && j1 > j0 && SFX(zero_gradient_ok)(u);
+    const int vector_adam = b->l2 == 0 && SFX(vector_adam_ok)(u);
+    int zero_rows = vector_adam;
     for (ptrdiff_t j = j0; zero_rows && j < j1; j++)
         zero_rows = isfinite(b->d[j]);
 #if defined(FNN_ADAM_VECTOR_F32) && UK_REAL_IS_FLOAT
-    if (b->l2 == 0 && u->kind == FNN_OPT_ADAM && !u->decay && b->S1 && b->S2) {
+    if (vector_adam) {
         adam_rows_avx512(u, b->W, b->S1, b->S2, b->a, b->d, M, k0, k1, j0, j1, zero_rows);
         return;
     }

@@ -635,7 +635,31 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
 /* Columns per pass of panel_row: eight vectors, at most a panel. */
 #define UK_PANEL_GROUP (8 * UK_VLEN < FNN_PANEL_COLS ? 8 * UK_VLEN : FNN_PANEL_COLS)
 
-/* acc[v] += x * row[v * UK_VLEN ...] for the NV vectors of one row of B. */
+/* Sets the NV sums to init[0 .. NV * UK_VLEN), or to +0 when init is NULL. */
+static inline __attribute__((always_inline)) void
+SFX(panel_row_start)(const int NV, SFX(vec) *acc, const REAL *init)
+{
+    for (int v = 0; v < NV; v++) {
+        acc[v] = (SFX(vec)){0};
+        if (init)
+            memcpy(&acc[v], init + v * UK_VLEN, sizeof(acc[v]));
+    }
+}
+
+/* Returns whether any lane of the NV sums is +0 or -0. */
+static inline __attribute__((always_inline)) int
+SFX(panel_row_has_zero)(const int NV, const SFX(vec) *acc)
+{
+    SFX(ivec) zero = (SFX(ivec)){0};
+    for (int v = 0; v < NV; v++)
+        zero |= (SFX(ivec))(acc[v] == (SFX(vec)){0});
+    for (int l = 0; l < UK_VLEN; l++)
+        if (zero[l])
+            return 1;
+    return 0;
+}
+
+/* Adds x times one row of B to the NV sums: acc[v] += x * row[v * UK_VLEN ...]. */
 static inline __attribute__((always_inline)) void
 SFX(panel_row_add)(const int NV, SFX(vec) *acc, REAL x, const REAL *row)
 {
@@ -667,29 +691,18 @@ SFX(panel_row_body)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx, ptr
 {
     enum { NV = UK_PANEL_GROUP / UK_VLEN };
     for (ptrdiff_t j0 = 0; j0 < cols; j0 += UK_PANEL_GROUP) {
+        const REAL *start = init ? init + j0 : NULL;
         SFX(vec) acc[NV];
-        for (int v = 0; v < NV; v++) {
-            acc[v] = (SFX(vec)){0};
-            if (init)
-                memcpy(&acc[v], init + j0 + v * UK_VLEN, sizeof(acc[v]));
-        }
+        SFX(panel_row_start)(NV, acc, start);
         int dense = idx == NULL;
         if (idx) {
             for (ptrdiff_t q = 0; q < count; q++)
                 SFX(panel_row_add)(NV, acc, a[idx[q] * inca], panel + idx[q] * ldp + j0);
             /* A zero sum may have the other sign in the full sum, so the
              * group is summed again. A start of +0 with no term stays +0. */
-            if (count > 0 || init) {
-                SFX(ivec) zero = (SFX(ivec)){0};
-                for (int v = 0; v < NV; v++)
-                    zero |= (SFX(ivec))(acc[v] == (SFX(vec)){0});
-                for (int l = 0; l < UK_VLEN && !dense; l++)
-                    dense = zero[l] != 0;
-                for (int v = 0; dense && v < NV; v++) {
-                    acc[v] = (SFX(vec)){0};
-                    if (init)
-                        memcpy(&acc[v], init + j0 + v * UK_VLEN, sizeof(acc[v]));
-                }
+            if ((count > 0 || init) && SFX(panel_row_has_zero)(NV, acc)) {
+                dense = 1;
+                SFX(panel_row_start)(NV, acc, start);
             }
         }
         for (ptrdiff_t p = k0; dense && p < k1; p++)

@@ -1,11 +1,11 @@
 """Print fnn_tanh_table.h: the piecewise polynomials of the AVX-512 float32 tanh.
 
 For 0.625 <= |x| < 9.5, tanh(|x|) is a degree-5 polynomial in
-t = |x| - center on each of 32 intervals of width 0.25 starting at 0.625
-(the last one reaches 9.5; from 13 ln 2 = 9.0109 on, where tanh rounds to
-1 in float32, the code returns 1). The
-coefficients are a least-squares fit of the relative error at 400
-Chebyshev nodes of each interval, rounded to float32. Evaluated in float32
+t = |x| - center on each of 32 intervals of width 0.25 starting at 0.625.
+The last interval reaches 9.5. From 13 ln 2 = 9.0109 on, where tanh
+rounds to 1 in float32, the code returns 1. The coefficients are a
+least-squares fit of the relative error at 400 Chebyshev nodes of each
+interval, rounded to float32. Evaluated in float32
 with Horner's rule, the result stays within one float32 ulp of tanh over
 every seventh float32 in [0.625, 12] (checked below).
 

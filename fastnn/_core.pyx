@@ -982,8 +982,8 @@ cdef class Predictor:
         self.panels = None
         if size * self.params.itemsize <= PANEL_COPY_MAX_BYTES:
             panels = aligned_zeros(size, network.dtype)
-            # refused for NaN or infinite weights: their predictions take
-            # the plain path, as predict_proba's do
+            # rejected for NaN or infinite weights, whose predictions then
+            # take the plain path, as predict_proba's do
             if fnn_net_pack_panels(&network.net, cnp.PyArray_DATA(self.params),
                                    cnp.PyArray_DATA(panels)) == FNN_OK:
                 self.panels = panels

@@ -349,7 +349,7 @@ def assert_same_bits(got, expected, context=""):
 
 @pytest.mark.parametrize("width", [200, 500, 784, 2000, 5000])
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_sparse_rows_same_bits_as_predict_proba(isa, float_dtype, width, threads):
+def test_sparse_rows_match_predict_proba(isa, float_dtype, width, threads):
     # A one-row call skips the weights of inputs that are 0 when a quarter
     # or more of them are (MNIST pixels, one-hot columns, ReLU outputs).
     # The widths sum the first layer whole and in 4, 8 and 16 parts.
@@ -397,10 +397,11 @@ def test_sparse_row_zero_sum_sign(isa, float_dtype, threads):
         fastnn.set_num_threads(previous)
 
 
-def test_one_row_call_on_a_small_thread_stack(tmp_path):
-    # threading.stack_size's minimum is 32 KiB. The list of nonzero inputs
-    # lives in per-thread scratch memory: 16 KiB of it on the stack crashed
-    # such a thread. A crash would end pytest, so it runs in a subprocess.
+def test_one_row_small_thread_stack(tmp_path):
+    # 32 KiB is threading.stack_size's minimum, so one- and two-row calls
+    # must fit in it: the list of nonzero inputs lives in per-thread scratch
+    # memory, not on the stack. A crash would end pytest, so it runs in a
+    # subprocess.
     script = textwrap.dedent("""
         import threading, numpy as np, fastnn
         results = []
@@ -419,18 +420,20 @@ def test_one_row_call_on_a_small_thread_stack(tmp_path):
             thread.join()
         print(results)
     """)
-    # the fastnn under test, installed or built in place, from a neutral folder
+    # The fastnn under test, installed or built in place, imported from a
+    # neutral folder.
     env = dict(os.environ)
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join([package_parent] + ([env["PYTHONPATH"]]
-                                                           if env.get("PYTHONPATH") else []))
+    paths = [os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[True, True, True]", result.stdout + result.stderr
 
 
-def test_infinite_weight_of_a_zero_input_still_fails(float_dtype):
+def test_infinite_weight_zero_input_fails(float_dtype):
     # 0 * inf is NaN in the full sum, which skipping the zero inputs would
     # miss. Weights that are not all finite therefore get no panel copy,
     # and the call fails as predict_proba does.

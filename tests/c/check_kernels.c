@@ -112,7 +112,7 @@ int main(void)
     float *panels = malloc(sizeof(float) * fnn_net_panels_size(&net));
     checks++;
     if (fnn_net_pack_panels(&net, p1, panels) != FNN_OK) {
-        printf("pack_panels refused finite weights\n");
+        printf("pack_panels rejected finite weights\n");
         failures++;
     }
     for (int rows = 1; rows <= FNN_PANEL_MAX_ROWS; rows++) {
@@ -141,7 +141,7 @@ int main(void)
             failures++;
         }
     }
-    /* panels are refused for a weight that is not finite */
+    /* pack_panels rejects a weight that is not finite */
     const float saved = p1[5];
     p1[5] = INFINITY;
     checks++;
