@@ -192,6 +192,39 @@ def record(benchmark):
     return BenchmarkRecord(benchmark)
 
 
+# ---- order ----------------------------------------------------------------------
+
+
+# Parameters that pick a library or one of its call paths rather than the
+# case being measured.
+LIBRARY_PARAMS = ("library", "variant")
+
+
+def case_key(item):
+    """The file and the parameters of the case that item measures, library aside."""
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    return (str(item.path), tuple(sorted((name, repr(value)) for name, value in params.items()
+                                         if name not in LIBRARY_PARAMS)))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the libraries' benchmarks of each case back to back.
+
+    pytest collects a file's benchmarks function by function: every case of
+    fastnn, then every case of each peer. The two timings that a ratio
+    compares then ran tens of seconds or more apart, and a host whose speed drifts
+    over minutes (a shared virtual machine) moved one and not the other.
+    Grouped by case, they run within seconds of each other. The sort is
+    stable: cases keep the order of their first benchmark, and the
+    libraries within a case their order in the file.
+    """
+    first = {}
+    for index, item in enumerate(items):
+        first.setdefault(case_key(item), index)
+    items.sort(key=lambda item: first[case_key(item)])
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Add fastnn's configuration, library versions, BLAS and bench settings to the JSON."""
     machine_info["fastnn"] = fastnn.config()
