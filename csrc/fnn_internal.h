@@ -308,6 +308,17 @@ typedef void (*fnn_update_blocks_f32_fn)(const fnn_update *u, const fnn_update_b
 typedef void (*fnn_update_blocks_f64_fn)(const fnn_update *u, const fnn_update_block_f64 *b,
                                          int nb);
 
+/* C := A B + bias (then ReLU when relu) for m rows of row-major A (m x k)
+ * and B (k x n), a row at a time, reading only the rows of B at nonzero
+ * inputs where a row has many zeros; see sparse_rows in
+ * fnn_ukernel_tmpl.h. B must be finite. */
+typedef void (*fnn_sparse_rows_f32)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A,
+                                    ptrdiff_t lda, const float *B, ptrdiff_t ldb, float *C,
+                                    ptrdiff_t ldc, const float *bias, int relu);
+typedef void (*fnn_sparse_rows_f64)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *A,
+                                    ptrdiff_t lda, const double *B, ptrdiff_t ldb, double *C,
+                                    ptrdiff_t ldc, const double *bias, int relu);
+
 /* Kernels and blocksizes of one ISA. */
 typedef struct {
     fnn_ukernel_f32 gemm_f32;
@@ -339,6 +350,8 @@ typedef struct {
     fnn_rows_plan_fn rows_plan_f32, rows_plan_f64;
     fnn_rows_panels_resume_f32 rows_panels_resume_f32;
     fnn_rows_panels_resume_f64 rows_panels_resume_f64;
+    fnn_sparse_rows_f32 sparse_rows_f32;
+    fnn_sparse_rows_f64 sparse_rows_f64;
 } fnn_kernel_table;
 
 /* Row tiles of a block of mc rows: full tiles of mr rows, except at the
@@ -390,6 +403,7 @@ static inline void fnn_row_tile(ptrdiff_t mc, int mr, int mr2, ptrdiff_t ir, ptr
         .rows_plan_f32 = rows_plan_f32, .rows_plan_f64 = rows_plan_f64,                \
         .rows_panels_resume_f32 = rows_panels_resume_f32,                             \
         .rows_panels_resume_f64 = rows_panels_resume_f64,                             \
+        .sparse_rows_f32 = sparse_rows_f32, .sparse_rows_f64 = sparse_rows_f64,        \
     }
 
 extern const fnn_kernel_table fnn_kernels_scalar;

@@ -499,6 +499,45 @@ static void SFX(forward_panels)(const fnn_net *net, const REAL *params, const RE
                              NULL, NULL, 0);
 }
 
+/* Returns the share of zeros among the first SPARSE_SAMPLE_ROWS rows of
+ * X (all of them when fewer): the guess at the sparsity of a chunk. */
+static double SFX(zero_share)(const REAL *X, ptrdiff_t rows, ptrdiff_t ldx, ptrdiff_t width)
+{
+    const ptrdiff_t sample = rows < SPARSE_SAMPLE_ROWS ? rows : SPARSE_SAMPLE_ROWS;
+    ptrdiff_t zeros = 0;
+    for (ptrdiff_t i = 0; i < sample; i++) {
+        const REAL *x = X + i * ldx;
+        for (ptrdiff_t j = 0; j < width; j++)
+            zeros += x[j] == 0;
+    }
+    return sample > 0 ? (double)zeros / (double)(sample * width) : 0;
+}
+
+/* The first layer of a chunk through sparse_rows, its rows split over
+ * threads: dst := act(in W + b). Each row is computed alike on any
+ * thread. */
+static void SFX(sparse_first_layer)(const fnn_net *net, const REAL *params, const REAL *in,
+                                    ptrdiff_t rows, ptrdiff_t ldx, double density, REAL *dst)
+{
+    const ptrdiff_t K = net->sizes[0], M = net->sizes[1];
+    const int act = SFX(layer_act)(net, 0);
+    const REAL *W = params + net->w_offset[0], *b = params + net->b_offset[0];
+    const int fused = act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU;
+    const SPARSE_ROWS_T sparse_rows = SPARSE_ROWS;
+    /* the products that the rows' nonzero inputs take */
+    int nt = fnn_threads_for(2.0 * (double)rows * (double)K * (double)M * density);
+    if (nt > rows)
+        nt = (int)rows;
+    fnn_note_parallel(nt);
+    FNN_PARALLEL_FOR(for (int t = 0; t < nt; t++) {
+        const ptrdiff_t i0 = rows * t / nt, i1 = rows * (t + 1) / nt;
+        sparse_rows(i1 - i0, M, K, in + i0 * ldx, ldx, W, M, dst + i0 * M, M,
+                    fused ? b : NULL, act == FNN_ACT_RELU);
+    });
+    if (!fused)
+        SFX(fnn_bias_act)(dst, rows, M, M, b, act);
+}
+
 /* Rows per chunk of fnn_net_predict: bounds the per-thread scratch memory. */
 #define PREDICT_CHUNK 2048
 
@@ -525,6 +564,15 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
             return FNN_ENOMEM;
     }
 
+    /* The first layer skips zero inputs only with finite weights (0 * inf
+     * is NaN). A Predictor's panels exist only for finite weights; without
+     * them the weights are checked once, when a chunk first takes the path.
+     * The choice must not depend on the panels, so that the Predictor and
+     * predict_proba give the same bits. */
+    const ptrdiff_t K0 = net->sizes[0], M0 = net->sizes[1];
+    int sparse_ok = M0 >= FNN_PANEL_COLS && n >= SPARSE_MIN_ROWS;
+    int weights_checked = panels != NULL;
+
     for (ptrdiff_t r0 = 0; r0 < n; r0 += chunk) {
         const ptrdiff_t rows = n - r0 < chunk ? n - r0 : chunk;
         const REAL *in = X + r0 * ldx;
@@ -543,12 +591,22 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
                 SFX(fnn_output)(out + r0 * n_out, out + r0 * n_out, rows, n_out, net->output);
             continue;
         }
+        double density = 1;
+        if (sparse_ok) {
+            density = 1 - SFX(zero_share)(in, rows, ldx, K0);
+            if (density <= SPARSE_MAX_DENSITY && !weights_checked) {
+                sparse_ok = SFX(fnn_first_nonfinite)(params + net->w_offset[0], K0 * M0) < 0;
+                weights_checked = 1;
+            }
+        }
         for (int l = 0; l < L; l++) {
             const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
             REAL *dst = l == L - 1 ? out + r0 * n_out : scratch + (l % 2) * chunk * net->max_width;
             const int act = SFX(layer_act)(net, l);
             const REAL *W = params + net->w_offset[l], *b = params + net->b_offset[l];
-            if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
+            if (l == 0 && sparse_ok && density <= SPARSE_MAX_DENSITY) {
+                SFX(sparse_first_layer)(net, params, in, rows, ld_in, density, dst);
+            } else if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
                 SFX(fnn_gemm_ep)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M, b,
                                  act == FNN_ACT_RELU, NULL, 0, -1);
             } else {

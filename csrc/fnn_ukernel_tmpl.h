@@ -634,6 +634,19 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
 
 /* Columns per pass of panel_row: eight vectors, at most a panel. */
 #define UK_PANEL_GROUP (8 * UK_VLEN < FNN_PANEL_COLS ? 8 * UK_VLEN : FNN_PANEL_COLS)
+/* Vectors of columns per pass of sparse_rows, which reads a row-major B
+ * rather than panels: as many sums as the registers hold beside an input
+ * and a row of B. Each input then feeds that many independent fused
+ * multiply-adds, where the four of a 64-column pass of AVX-512 waited on
+ * the latency of the previous four. */
+#if defined(__AVX512F__)
+#define UK_SPARSE_NV 16
+#else
+#define UK_SPARSE_NV 8
+#endif
+/* The maximum number of vectors of sums in panel_row_body */
+#define UK_ROW_NV_MAX (UK_SPARSE_NV > UK_PANEL_GROUP / UK_VLEN ? UK_SPARSE_NV \
+                                                                : UK_PANEL_GROUP / UK_VLEN)
 
 /* Sets the NV sums to init[0 .. NV * UK_VLEN), or to +0 when init is NULL. */
 static inline __attribute__((always_inline)) void
@@ -672,8 +685,8 @@ SFX(panel_row_add)(const int NV, SFX(vec) *acc, REAL x, const REAL *row)
 }
 
 /* c[j] := sum_p a[p * inca] B[p][j] + bias[j] (then ReLU when relu) for j <
- * cols, a multiple of UK_PANEL_GROUP, where B has row stride ldp: a full
- * panel, or a block of a row-major matrix. The sums of UK_PANEL_GROUP
+ * cols, a multiple of NV vectors, where B has row stride ldp: a full
+ * panel, or a block of a row-major matrix. The sums of NV vectors of
  * columns stay in registers over all k rows. Each sum adds a[p] B[p][j]
  * for p = 0, 1, ... in order, as rows_range does, so the bits are the
  * same. rows_range loads and stores its sums every four rows, and a
@@ -684,15 +697,14 @@ SFX(panel_row_add)(const int NV, SFX(vec) *acc, REAL x, const REAL *row)
  * whose sums include a zero is summed again over all of [k0, k1) (see
  * nonzero_index). */
 static inline __attribute__((always_inline)) void
-SFX(panel_row_body)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx, ptrdiff_t count,
-                    const REAL *restrict a, ptrdiff_t inca, const REAL *restrict panel,
-                    ptrdiff_t ldp, ptrdiff_t cols, const REAL *init, REAL *c,
-                    const REAL *restrict bias, int relu)
+SFX(panel_row_body)(const int NV, ptrdiff_t k0, ptrdiff_t k1, const int32_t *restrict idx,
+                    ptrdiff_t count, const REAL *restrict a, ptrdiff_t inca,
+                    const REAL *restrict panel, ptrdiff_t ldp, ptrdiff_t cols, const REAL *init,
+                    REAL *c, const REAL *restrict bias, int relu)
 {
-    enum { NV = UK_PANEL_GROUP / UK_VLEN };
-    for (ptrdiff_t j0 = 0; j0 < cols; j0 += UK_PANEL_GROUP) {
+    for (ptrdiff_t j0 = 0; j0 < cols; j0 += NV * UK_VLEN) {
         const REAL *start = init ? init + j0 : NULL;
-        SFX(vec) acc[NV];
+        SFX(vec) acc[UK_ROW_NV_MAX];
         SFX(panel_row_start)(NV, acc, start);
         int dense = idx == NULL;
         if (idx) {
@@ -726,7 +738,8 @@ static void SFX(panel_row_from)(ptrdiff_t k, const REAL *restrict a, ptrdiff_t i
                                 const REAL *init, REAL *c, const REAL *restrict bias,
                                 int relu)
 {
-    SFX(panel_row_body)(0, k, NULL, 0, a, inca, panel, ldp, cols, init, c, bias, relu);
+    SFX(panel_row_body)(UK_PANEL_GROUP / UK_VLEN, 0, k, NULL, 0, a, inca, panel, ldp, cols,
+                        init, c, bias, relu);
 }
 
 /* panel_row_from over rows [k0, k1) of a contiguous a and of B (row 0 at a
@@ -737,7 +750,8 @@ static void SFX(panel_row_sparse)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *res
                                   const REAL *init, REAL *c, const REAL *restrict bias,
                                   int relu)
 {
-    SFX(panel_row_body)(k0, k1, idx, count, a, 1, panel, ldp, cols, init, c, bias, relu);
+    SFX(panel_row_body)(UK_PANEL_GROUP / UK_VLEN, k0, k1, idx, count, a, 1, panel, ldp, cols,
+                        init, c, bias, relu);
 }
 
 /*
@@ -765,8 +779,10 @@ static void SFX(panel_row_sparse)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *res
  */
 
 /* Sets idx[0..count) to the positions p < k of the values a[p] != 0 (NaN
- * included), in increasing order, and returns count. idx has room for k
- * values. */
+ * included), in increasing order, and returns count. idx has room for k +
+ * 16 values: the AVX-512 loop stores 16 at a time, of which the next store
+ * overwrites those past the count. A masked store took about a quarter of
+ * the time of a sparse row of workload A (perf, Intel Xeon). */
 static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t *restrict idx)
 {
     ptrdiff_t count = 0, p = 0;
@@ -777,8 +793,7 @@ static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t
         const __mmask16 nz = _mm512_cmp_ps_mask(_mm512_loadu_ps(a + p), _mm512_setzero_ps(),
                                                 _CMP_NEQ_UQ);
         /* the nonzero lanes' positions, packed at the front of the store */
-        _mm512_mask_storeu_epi32(idx + count, (__mmask16)((1u << __builtin_popcount(nz)) - 1),
-                                 _mm512_maskz_compress_epi32(nz, at));
+        _mm512_storeu_si512(idx + count, _mm512_maskz_compress_epi32(nz, at));
         count += __builtin_popcount(nz);
         at = _mm512_add_epi32(at, step);
     }
@@ -798,7 +813,7 @@ static const int32_t *SFX(sparse_inputs)(const REAL *a, ptrdiff_t k, ptrdiff_t *
 {
     if (k <= 0 || k > INT32_MAX)
         return NULL;
-    int32_t *idx = fnn_scratch(FNN_SCRATCH_INDEX, (size_t)k * sizeof(int32_t));
+    int32_t *idx = fnn_scratch(FNN_SCRATCH_INDEX, (size_t)(k + 16) * sizeof(int32_t));
     if (!idx)
         return NULL;
     *count = SFX(nonzero_index)(a, k, idx);
@@ -832,6 +847,45 @@ static void SFX(rows_cols)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, con
     if (whole < w)
         SFX(rows_range)(transa, i, k, alpha, A, lda, B, ldb, beta, acc + whole, c, j0 + whole,
                         w - whole, bias, relu, gate);
+}
+
+/* Computes C[i][j] := sum_p A[i][p] B[p][j] + bias[j] (then ReLU when
+ * relu) for i < m and j < n, row by row, for row-major A and B: the first
+ * layer of a batch prediction from rows with many zeros. Where a quarter
+ * or more of row i's inputs are zero, the sums read only the rows of B at
+ * its nonzero inputs (panel_row_body). The columns go in passes of 16, 8,
+ * 4, 2 and 1 vectors (at most UK_SPARSE_NV), the widest that fit, and the
+ * last partial vector through rows_range, which reads every input. A
+ * row's bits are those of one sum over all of its inputs in order, and
+ * depend on no other row. B must be finite. */
+static void SFX(sparse_rows)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const REAL *A,
+                             ptrdiff_t lda, const REAL *B, ptrdiff_t ldb, REAL *C,
+                             ptrdiff_t ldc, const REAL *bias, int relu)
+{
+    const ptrdiff_t whole = n / UK_VLEN * UK_VLEN;
+    REAL tail[UK_VLEN];
+    for (ptrdiff_t i = 0; i < m; i++) {
+        const REAL *a = A + i * lda;
+        REAL *c = C + i * ldc;
+        ptrdiff_t count = 0, j0 = 0;
+        const int32_t *idx = whole > 0 ? SFX(sparse_inputs)(a, k, &count) : NULL;
+#define UK_SPARSE_PASS(NVP)                                                                 \
+    if ((NVP) <= UK_SPARSE_NV && (whole - j0) / ((NVP) * UK_VLEN) > 0) {                   \
+        const ptrdiff_t w = (whole - j0) / ((NVP) * UK_VLEN) * ((NVP) * UK_VLEN);          \
+        SFX(panel_row_body)((NVP), 0, k, idx, idx ? count : 0, a, 1, B + j0, ldb, w, NULL, \
+                            c + j0, bias ? bias + j0 : NULL, relu);                        \
+        j0 += w;                                                                           \
+    }
+        UK_SPARSE_PASS(16)
+        UK_SPARSE_PASS(8)
+        UK_SPARSE_PASS(4)
+        UK_SPARSE_PASS(2)
+        UK_SPARSE_PASS(1)
+#undef UK_SPARSE_PASS
+        if (whole < n)
+            SFX(rows_range)(0, i, k, 1, A, lda, B, ldb, 0, tail, c, whole, n - whole, bias,
+                            relu, NULL);
+    }
 }
 
 /* The number of parts in which a one- or two-row product sums its inner

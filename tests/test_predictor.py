@@ -12,6 +12,8 @@ import pytest
 
 import fastnn
 
+from _bits import assert_same_bits
+
 pytestmark = pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
 
 
@@ -336,15 +338,6 @@ def test_long_inputs_match_predict_proba(float_dtype, width):
                                               err_msg=context)
     finally:
         fastnn.set_num_threads(previous)
-
-
-def assert_same_bits(got, expected, context=""):
-    """np.array_equal with the sign of zero: compares the raw bits."""
-    got, expected = np.ascontiguousarray(got), np.ascontiguousarray(expected)
-    assert got.dtype == expected.dtype, context
-    assert got.shape == expected.shape, context
-    view = np.uint32 if got.dtype == np.float32 else np.uint64
-    np.testing.assert_array_equal(got.view(view), expected.view(view), err_msg=context)
 
 
 @pytest.mark.parametrize("width", [200, 500, 784, 2000, 5000])

@@ -152,6 +152,46 @@ int main(void)
     p1[5] = saved;
     free(panels);
 
+    /* a batch of rows that are mostly zeros takes the sparse first layer:
+     * its logits against a reference in double precision */
+    {
+        enum { R = 100 };
+        float *S = calloc(R * 20, sizeof(float)), *logits = malloc(sizeof(float) * R * 3);
+        for (int i = 0; i < R; i++)
+            for (int j = 0; j < 20; j++)
+                if ((i + j) % 6 == 0)
+                    S[i * 20 + j] = (float)urand();
+        checks++;
+        double worst = 0;
+        if (fnn_net_predict(&net, p1, S, R, 20, 0, logits) != FNN_OK) {
+            worst = INFINITY;
+        }
+        const float *W1 = p1 + net.w_offset[0], *b1 = p1 + net.b_offset[0];
+        const float *W2 = p1 + net.w_offset[1], *b2 = p1 + net.b_offset[1];
+        for (int i = 0; i < R && isfinite(worst); i++) {
+            double hidden[64];
+            for (int h = 0; h < 64; h++) {
+                double z = b1[h];
+                for (int j = 0; j < 20; j++)
+                    z += (double)S[i * 20 + j] * W1[j * 64 + h];
+                hidden[h] = z > 0 ? z : 0;
+            }
+            for (int c = 0; c < 3; c++) {
+                double z = b2[c];
+                for (int h = 0; h < 64; h++)
+                    z += hidden[h] * W2[h * 3 + c];
+                const double error = fabs(z - logits[i * 3 + c]);
+                worst = error > worst ? error : worst;
+            }
+        }
+        if (!(worst < 1e-4)) {
+            printf("predict of sparse rows is off by %g\n", worst);
+            failures++;
+        }
+        free(S);
+        free(logits);
+    }
+
     X[7 * 20 + 4] = NAN;
     checks++;
     if (fnn_net_predict_checked(&net, p1, X, N, 20, 1, out, &bad) != FNN_ENONFINITE ||
