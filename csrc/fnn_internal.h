@@ -308,10 +308,10 @@ typedef void (*fnn_update_blocks_f32_fn)(const fnn_update *u, const fnn_update_b
 typedef void (*fnn_update_blocks_f64_fn)(const fnn_update *u, const fnn_update_block_f64 *b,
                                          int nb);
 
-/* C := A B + bias (then ReLU when relu) for m rows of row-major A (m x k)
- * and B (k x n), a row at a time, reading only the rows of B at nonzero
- * inputs where a row has many zeros; see sparse_rows in
- * fnn_ukernel_tmpl.h. B must be finite. */
+/* The row-by-row product C := A B + bias (then ReLU when relu) for m rows
+ * of row-major A (m x k) and B (k x n). It reads only the rows of B at
+ * nonzero inputs where a row has many zeros (see sparse_rows in
+ * fnn_ukernel_tmpl.h), so B must be finite. */
 typedef void (*fnn_sparse_rows_f32)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A,
                                     ptrdiff_t lda, const float *B, ptrdiff_t ldb, float *C,
                                     ptrdiff_t ldc, const float *bias, int relu);

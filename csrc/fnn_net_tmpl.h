@@ -513,9 +513,9 @@ static double SFX(zero_share)(const REAL *X, ptrdiff_t rows, ptrdiff_t ldx, ptrd
     return sample > 0 ? (double)zeros / (double)(sample * width) : 0;
 }
 
-/* The first layer of a chunk through sparse_rows, its rows split over
- * threads: dst := act(in W + b). Each row is computed alike on any
- * thread. */
+/* Computes the first layer of a chunk, dst := act(in W + b), through
+ * sparse_rows with its rows split over threads. Each row is computed alike
+ * on any thread. */
 static void SFX(sparse_first_layer)(const fnn_net *net, const REAL *params, const REAL *in,
                                     ptrdiff_t rows, ptrdiff_t ldx, double density, REAL *dst)
 {
@@ -591,20 +591,23 @@ static fnn_status SFX(net_predict)(const fnn_net *net, const REAL *params, const
                 SFX(fnn_output)(out + r0 * n_out, out + r0 * n_out, rows, n_out, net->output);
             continue;
         }
+        /* the share of nonzero inputs, and whether this chunk takes the path */
         double density = 1;
+        int sparse = 0;
         if (sparse_ok) {
             density = 1 - SFX(zero_share)(in, rows, ldx, K0);
             if (density <= SPARSE_MAX_DENSITY && !weights_checked) {
                 sparse_ok = SFX(fnn_first_nonfinite)(params + net->w_offset[0], K0 * M0) < 0;
                 weights_checked = 1;
             }
+            sparse = sparse_ok && density <= SPARSE_MAX_DENSITY;
         }
         for (int l = 0; l < L; l++) {
             const ptrdiff_t K = net->sizes[l], M = net->sizes[l + 1];
             REAL *dst = l == L - 1 ? out + r0 * n_out : scratch + (l % 2) * chunk * net->max_width;
             const int act = SFX(layer_act)(net, l);
             const REAL *W = params + net->w_offset[l], *b = params + net->b_offset[l];
-            if (l == 0 && sparse_ok && density <= SPARSE_MAX_DENSITY) {
+            if (l == 0 && sparse) {
                 SFX(sparse_first_layer)(net, params, in, rows, ld_in, density, dst);
             } else if (act == FNN_ACT_IDENTITY || act == FNN_ACT_RELU) {
                 SFX(fnn_gemm_ep)(0, 0, rows, M, K, 1, in, ld_in, W, M, 0, dst, M, b,

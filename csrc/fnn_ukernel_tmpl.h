@@ -636,9 +636,10 @@ static void SFX(rows_range)(int transa, ptrdiff_t i, ptrdiff_t k, REAL alpha, co
 #define UK_PANEL_GROUP (8 * UK_VLEN < FNN_PANEL_COLS ? 8 * UK_VLEN : FNN_PANEL_COLS)
 /* Vectors of columns per pass of sparse_rows, which reads a row-major B
  * rather than panels: as many sums as the registers hold beside an input
- * and a row of B. Each input then feeds that many independent fused
- * multiply-adds, where the four of a 64-column pass of AVX-512 waited on
- * the latency of the previous four. */
+ * and a row of B. With the four sums of a 64-column AVX-512 pass, each
+ * input's four fused multiply-adds wait on the previous input's; sixteen
+ * keep both FMA units busy. This is an estimate from the latency (4
+ * cycles, 2 units), not measured apart from the other changes. */
 #if defined(__AVX512F__)
 #define UK_SPARSE_NV 16
 #else
@@ -779,10 +780,10 @@ static void SFX(panel_row_sparse)(ptrdiff_t k0, ptrdiff_t k1, const int32_t *res
  */
 
 /* Sets idx[0..count) to the positions p < k of the values a[p] != 0 (NaN
- * included), in increasing order, and returns count. idx has room for k +
- * 16 values: the AVX-512 loop stores 16 at a time, of which the next store
- * overwrites those past the count. A masked store took about a quarter of
- * the time of a sparse row of workload A (perf, Intel Xeon). */
+ * included), in increasing order, and returns count. idx has room for k
+ * values. The AVX-512 loop stores all 16 lanes at idx + count, and the
+ * next store overwrites those past the count. Since count <= p and p + 16
+ * <= k, no store passes idx[k - 1]. */
 static ptrdiff_t SFX(nonzero_index)(const REAL *restrict a, ptrdiff_t k, int32_t *restrict idx)
 {
     ptrdiff_t count = 0, p = 0;
@@ -813,7 +814,7 @@ static const int32_t *SFX(sparse_inputs)(const REAL *a, ptrdiff_t k, ptrdiff_t *
 {
     if (k <= 0 || k > INT32_MAX)
         return NULL;
-    int32_t *idx = fnn_scratch(FNN_SCRATCH_INDEX, (size_t)(k + 16) * sizeof(int32_t));
+    int32_t *idx = fnn_scratch(FNN_SCRATCH_INDEX, (size_t)k * sizeof(int32_t));
     if (!idx)
         return NULL;
     *count = SFX(nonzero_index)(a, k, idx);

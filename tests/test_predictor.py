@@ -12,7 +12,7 @@ import pytest
 
 import fastnn
 
-from _bits import assert_same_bits
+from _bits import assert_same_bits, zero_sign_network
 
 pytestmark = pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
 
@@ -369,17 +369,9 @@ def test_sparse_rows_match_predict_proba(isa, float_dtype, width, threads):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_sparse_row_zero_sum_sign(isa, float_dtype, threads):
-    # With fused multiply-adds, input 0's tiny product underflows and turns
-    # the sum +0 into -0. The full sum then adds 0 * 1 for the zero inputs,
-    # which gives +0 again. A sum that skips them must not stay at -0: with
-    # a bias of -0.0 the sign reaches the logits.
-    tiny = 1e-25 if float_dtype == np.float32 else 1e-170
-    net = fastnn.MLP([4, 64], output="identity", dtype=np.dtype(float_dtype).name,
-                     random_state=0)
-    W, b = net.coefs[0], net.intercepts[0]
-    W[:] = 1.0
-    W[0, :] = -tiny
-    b[:] = -0.0
+    # A one-row call that skips the zero inputs keeps the sign of zero of
+    # the sum over every input (see zero_sign_network).
+    net, tiny = zero_sign_network(float_dtype)
     x = np.array([[tiny, 0.0, 0.0, 0.0]], dtype=float_dtype)
     previous = fastnn.get_num_threads()
     fastnn.set_num_threads(threads)

@@ -15,7 +15,7 @@ import pytest
 import fastnn
 from fastnn import _core
 
-from _bits import assert_same_bits
+from _bits import assert_same_bits, zero_sign_network
 
 
 def sparse_rows(n, width, density, dtype, seed=0):
@@ -82,7 +82,7 @@ def test_sparse_batch_matches_numpy(isa, float_dtype, activation, width):
 
 
 @pytest.mark.parametrize("n", [4, 10, 63, 64, 65])
-def test_predictor_same_bits_at_any_row_count(isa, float_dtype, n):
+def test_predictor_bits_any_row_count(isa, float_dtype, n):
     # From 64 rows on, a batch of mostly zero rows takes the row path, for
     # the Predictor (whose weights are known to be finite) and predict_proba
     # alike. 784 inputs are more than the blocked product sums in one
@@ -95,7 +95,7 @@ def test_predictor_same_bits_at_any_row_count(isa, float_dtype, n):
                      "%d rows on %s" % (n, isa))
 
 
-def test_sparse_batch_same_bits_at_any_thread_count(isa, float_dtype):
+def test_sparse_batch_thread_invariant(isa, float_dtype):
     # 5000 rows take three chunks, of 2048, 2048 and 904 rows.
     net = fastnn.MLP([784, 256, 32, 10], dtype=np.dtype(float_dtype).name, random_state=2)
     X = sparse_rows(5000, 784, 0.2, float_dtype, seed=3)
@@ -112,7 +112,7 @@ def test_sparse_batch_same_bits_at_any_thread_count(isa, float_dtype):
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
                     reason="the portable kernels do not fuse multiply-adds on x86-64 only")
 @pytest.mark.parametrize("width", [96, 100])
-def test_sparse_first_layer_sums_in_input_order(float_dtype, width):
+def test_sparse_layer_input_order_bits(float_dtype, width):
     # With the portable kernels on x86-64 (SSE2, no fused multiply-add), a
     # row computed on its own sums x[p] * W[p, j] for p = 0, 1, ... in order,
     # each step rounded, zero inputs included or not: the bits of the loop
@@ -138,17 +138,9 @@ def test_sparse_first_layer_sums_in_input_order(float_dtype, width):
 
 
 def test_sparse_batch_zero_sum_sign(isa, float_dtype):
-    # With fused multiply-adds, input 0's tiny product underflows and turns
-    # the sum +0 into -0. The sum over every input then adds 0 * 1 for the
-    # zero inputs, which gives +0 again. A sum that skips them must not stay
-    # at -0: with a bias of -0.0 the sign reaches the logits.
-    tiny = 1e-25 if float_dtype == np.float32 else 1e-170
-    net = fastnn.MLP([4, 64], output="identity", dtype=np.dtype(float_dtype).name,
-                     random_state=0)
-    W, b = net.coefs[0], net.intercepts[0]
-    W[:] = 1.0
-    W[0, :] = -tiny
-    b[:] = -0.0
+    # A batch whose first layer skips the zero inputs keeps the sign of zero
+    # of the sum over every input (see zero_sign_network): +0.
+    net, tiny = zero_sign_network(float_dtype)
     X = np.zeros((100, 4), dtype=float_dtype)
     X[:, 0] = tiny
 
@@ -157,7 +149,7 @@ def test_sparse_batch_zero_sum_sign(isa, float_dtype):
     assert_same_bits(logits, np.zeros_like(logits), isa)
 
 
-def test_infinite_weight_of_zero_input_still_nan(float_dtype):
+def test_infinite_weight_gives_nan(float_dtype):
     # 0 * inf is NaN in the full sum, which skipping the zero inputs would
     # miss: weights that are not all finite take the blocked product.
     net = fastnn.MLP([50, 64, 3], dtype=np.dtype(float_dtype).name, random_state=0)
@@ -171,7 +163,7 @@ def test_infinite_weight_of_zero_input_still_nan(float_dtype):
     assert np.isnan(logits).all(axis=1).all()
 
 
-def test_non_finite_input_named_in_sparse_batch(float_dtype):
+def test_sparse_batch_names_nan_input(float_dtype):
     net = fastnn.MLP([784, 256, 10], dtype=np.dtype(float_dtype).name, random_state=0)
     X = sparse_rows(3000, 784, 0.2, float_dtype)
     X[2500, 40] = np.nan
