@@ -8,7 +8,7 @@ import fastnn
 def assert_same_bits(got, expected, context=""):
     """Assert that got and expected have the same dtype, shape and raw bits.
 
-    Unlike np.array_equal, this tells +0.0 from -0.0.
+    Unlike np.array_equal, this distinguishes +0.0 from -0.0.
     """
     got, expected = np.ascontiguousarray(got), np.ascontiguousarray(expected)
     assert got.dtype == expected.dtype, context
